@@ -1,0 +1,15 @@
+/* cmd_seal.c: placeholder until its module lands. */
+#include <stdio.h>
+#include "cli.h"
+int
+cmd_seal(int argc, char **argv)
+{
+	(void)argc;
+	return cli_fail(argv[0], REPAT_EXIT_FAIL, "not built yet");
+}
+int
+cmd_open(int argc, char **argv)
+{
+	(void)argc;
+	return cli_fail(argv[0], REPAT_EXIT_FAIL, "not built yet");
+}
