@@ -26,12 +26,13 @@ else
 Q := @
 endif
 
+BUILD ?= build
 ifeq ($(SANITIZE),1)
-B := build/san
+B := $(BUILD)/san
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 else
-B := build
+B := $(BUILD)
 SAN_FLAGS :=
 endif
 

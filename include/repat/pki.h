@@ -1,0 +1,143 @@
+/*
+ * pki.h: national certificate authorities, agent certificates, key files
+ * and the pinned region trust bundle (DESIGN.md §3).
+ *
+ * Each country's CA (Ed25519, self-signed X.509, C=CC) certifies its agents
+ * with two certificates, CN = agent id, C = country, OU = role: one for the
+ * Ed25519 signing key, one for the X25519 encryption key (keyAgreement).
+ * Trust comes only from the bundle installed out of band: nothing received
+ * over the network can add or replace a CA. CRLs travel freely but are
+ * verified against the pinned CA of their country.
+ *
+ * Ownership: functions returning X509 * or EVP_PKEY * give the caller a
+ * reference to free (X509_free, EVP_PKEY_free). Thread-safe except that a
+ * repat_trust_t must not be changed (add_crl) while another thread reads it.
+ */
+#ifndef REPAT_PKI_H
+#define REPAT_PKI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "repat/limits.h"
+
+/* Who a certificate speaks for, as read from it and cross-checked. */
+struct repat_identity {
+	char agent_id[REPAT_MAX_AGENT_ID + 1];	/* CN, e.g. "TH.DATIP" */
+	char country[3];			/* C, equals the id's prefix */
+	int role;				/* OU as a Repat__Role value */
+};
+
+/* CC.ORG[.UNIT]: CC two capital letters, parts [A-Z0-9_-]{1,24}. */
+bool repat_agent_id_valid(const char *id);
+/* The two-letter country of an id into out; false when the id is invalid. */
+bool repat_agent_id_country(const char *id, char out[3]);
+
+/* ---- key files: PKCS#8 PEM, scrypt-encrypted unless passphrase is NULL */
+
+/* type: EVP_PKEY_ED25519 or EVP_PKEY_X25519. */
+int repat_key_generate(int type, EVP_PKEY **out);
+/* Writes atomically with mode 0600. */
+int repat_key_save(const char *path, EVP_PKEY *key, const char *passphrase,
+    char *errbuf);
+/*
+ * Loads a private key, refusing a file readable by group or others
+ * (REPAT_EPERM, as ssh does) and a wrong passphrase (REPAT_EPASS).
+ */
+int repat_key_load(const char *path, const char *passphrase, EVP_PKEY **out,
+    char *errbuf);
+/* The raw 32-byte private key (X25519 for opening payloads). */
+int repat_key_raw_private(EVP_PKEY *key, uint8_t out[32]);
+
+/*
+ * A passphrase, from the first that is given: passphrase_file (first line),
+ * the environment variable REPAT_PASSPHRASE, or a prompt on the terminal.
+ * REPAT_ENOENT when none is available. *out is freed with
+ * repat_free_secret(*out, strlen(*out)).
+ */
+int repat_passphrase(const char *passphrase_file, const char *prompt,
+    char **out, char *errbuf);
+
+/* ---- certificates */
+
+/* Reads a PEM or DER certificate file. */
+int repat_cert_load(const char *path, X509 **out, char *errbuf);
+int repat_cert_from_der(const uint8_t *der, size_t len, X509 **out);
+/* *der is the caller's (free()). */
+int repat_cert_to_der(X509 *cert, uint8_t **der, size_t *len);
+/* Reads CN, C and OU and checks they agree; REPAT_ECERT when not. */
+int repat_cert_identity(X509 *cert, struct repat_identity *id, char *errbuf);
+/* SHA-256 of the DER as uppercase hex pairs joined by ':' (96 bytes). */
+void repat_cert_fingerprint(X509 *cert, char out[96]);
+/* The certified raw public key (Ed25519 or X25519). */
+int repat_cert_public_raw(X509 *cert, uint8_t out[32]);
+
+/* ---- the pinned trust bundle */
+
+typedef struct repat_trust repat_trust_t;
+
+/*
+ * Loads the bundle from dir: one CA certificate per country (CC.crt) and
+ * its CRL (CC.crl) when present. Returns NULL with errbuf set on failure.
+ */
+repat_trust_t *repat_trust_load(const char *dir, char *errbuf);
+void repat_trust_destroy(repat_trust_t **trust);
+
+/*
+ * Verifies cert as an agent certificate at time at_ms (ms since epoch):
+ * issued by the pinned CA of the country in its agent id, within its
+ * validity, not revoked by that CA's CRL (an expired CRL is refused, a CRL
+ * near its next update logs a warning). On success fills id.
+ * REPAT_ECERT, REPAT_EREVOKED or REPAT_EEXPIRED, with errbuf saying why.
+ */
+int repat_trust_verify(repat_trust_t *trust, X509 *cert, uint64_t at_ms,
+    struct repat_identity *id, char *errbuf)
+    __attribute__((warn_unused_result));
+
+/*
+ * Verifies an agent's pair: sign_cert (Ed25519) and enc_cert (X25519 with
+ * keyAgreement) both valid and certifying the same id and role.
+ */
+int repat_trust_verify_pair(repat_trust_t *trust, X509 *sign_cert,
+    X509 *enc_cert, uint64_t at_ms, struct repat_identity *id, char *errbuf)
+    __attribute__((warn_unused_result));
+
+/*
+ * Accepts a DER CRL if it verifies against the pinned CA of its issuer and
+ * is newer than the one held; saves it into the bundle folder.
+ */
+int repat_trust_add_crl(repat_trust_t *trust, const uint8_t *der, size_t len,
+    char *errbuf);
+
+/* The pinned CAs, for listing fingerprints. Borrowed. */
+size_t repat_trust_count(const repat_trust_t *trust);
+X509 *repat_trust_ca(const repat_trust_t *trust, size_t i);
+
+/* ---- an agent's own keys (DIR/agents/AGENT_ID, layout in docs) */
+
+struct repat_keystore {
+	struct repat_identity id;	/* from sign.crt */
+	EVP_PKEY *sign_key;		/* sign.key, Ed25519 */
+	X509 *sign_cert;		/* sign.crt */
+	EVP_PKEY *enc_key;		/* enc.key, X25519 */
+	X509 *enc_cert;			/* enc.crt */
+	char curve_public[41];		/* curve.pub, Z85 */
+	char curve_secret[41];		/* curve.key, Z85, wiped on clear */
+	repat_trust_t *trust;		/* the agent's pinned bundle, trust/ */
+};
+
+/*
+ * Loads an agent's keys, certificates and trust bundle from dir. The
+ * passphrase comes from repat_passphrase(passphrase_file, ...) when the
+ * keys are encrypted. Fails with a sentence naming the missing file.
+ */
+int repat_keystore_load(const char *dir, const char *passphrase_file,
+    struct repat_keystore *ks, char *errbuf);
+/* Frees and wipes everything ks holds. */
+void repat_keystore_clear(struct repat_keystore *ks);
+
+#endif
