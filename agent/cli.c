@@ -2,11 +2,21 @@
  * cli.c: helpers every subcommand shares (see cli.h).
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "cli.h"
+#include "repat/codec.h"
+#include "repat/err.h"
+#include "repat/file.h"
+#include "repat/form.h"
+#include "repat/limits.h"
+#include "repat/mem.h"
+#include "repat/pki.h"
 
 const char *
 cli_agent_dir(const char *opt)
@@ -63,4 +73,96 @@ cli_wants_help(int argc, char **argv)
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
 			return true;
 	return false;
+}
+
+uint64_t
+cli_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int
+cli_load_keystore(const char *cmd, const char *dir, const char *pass_file,
+    struct repat_keystore *ks)
+{
+	char err[REPAT_ERRBUF_LEN] = "";
+
+	if (repat_keystore_load(dir, pass_file, ks, err) != REPAT_OK)
+		return cli_fail(cmd, REPAT_EXIT_FAIL, "%s", err);
+	return REPAT_EXIT_OK;
+}
+
+int
+cli_load_form(const char *cmd, int type, const char *path,
+    ProtobufCMessage **form)
+{
+	struct repat_form_report report;
+	char err[REPAT_ERRBUF_LEN] = "";
+	uint8_t *json;
+	size_t len;
+	int rc;
+
+	if (repat_file_read(path, REPAT_MAX_FORM_JSON, &json, &len, err) !=
+	    REPAT_OK)
+		return cli_fail(cmd, REPAT_EXIT_FAIL, "%s", err);
+	memset(&report, 0, sizeof(report));
+	rc = repat_form_from_json(type, (const char *)json, len, form,
+	    &report);
+	repat_free_secret(json, len);
+	if (rc != REPAT_OK) {
+		fprintf(stderr, "repat %s: %s is not a valid %s form:\n", cmd,
+		    path, repat_message_type_name(type));
+		repat_form_report_print(&report, stderr);
+		return REPAT_EXIT_FAIL;
+	}
+	if (report.n > 0)
+		repat_form_report_print(&report, stderr);
+	return REPAT_EXIT_OK;
+}
+
+/* Verifies a recipient's encryption certificate before sealing to it. */
+int
+cli_recipient_cert(const char *cmd, const struct repat_keystore *ks,
+    const char *dir, const char *to, const char *cert_path, X509 **out)
+{
+	struct repat_identity id;
+	char err[REPAT_ERRBUF_LEN] = "", *path;
+	int rc;
+
+	path = cert_path ? repat_xstrdup(cert_path) :
+	    repat_xasprintf("%s/directory/%s/enc.crt", dir, to);
+	rc = repat_cert_load(path, out, err);
+	free(path);
+	if (rc != REPAT_OK)
+		return cli_fail(cmd, REPAT_EXIT_FAIL, "%s (give the recipient's "
+		    "encryption certificate with --to-cert, or run `repat "
+		    "sync` to refresh the directory)", err);
+	rc = repat_trust_verify(ks->trust, *out, cli_now_ms(), &id, err);
+	if (rc == REPAT_OK && strcmp(id.agent_id, to) != 0)
+		rc = repat_errf(err, REPAT_ECERT, "the certificate is %s's, "
+		    "not %s's", id.agent_id, to);
+	if (rc == REPAT_OK &&
+	    EVP_PKEY_get_id(X509_get0_pubkey(*out)) != EVP_PKEY_X25519)
+		rc = repat_errf(err, REPAT_ECERT, "that is not an encryption "
+		    "(X25519) certificate");
+	if (rc != REPAT_OK) {
+		X509_free(*out);
+		*out = NULL;
+		return cli_fail(cmd, REPAT_EXIT_UNTRUSTED, "recipient %s: %s",
+		    to, err);
+	}
+	return REPAT_EXIT_OK;
+}
+
+int
+cli_parse_id(const char *cmd, const char *what, const char *hex,
+    uint8_t out[REPAT_MESSAGE_ID_LEN])
+{
+	if (repat_unhex(hex, out, REPAT_MESSAGE_ID_LEN) != REPAT_OK)
+		return cli_usage(cmd, "%s: '%s' is not a message id (32 hex "
+		    "digits)", what, hex);
+	return REPAT_EXIT_OK;
 }

@@ -7,6 +7,9 @@
 #define REPAT_AGENT_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
 
 /* Exit codes, documented in docs/man/repat.1. */
 enum repat_exit {
@@ -38,6 +41,28 @@ int cli_fail(const char *cmd, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* True when argv has -h or --help: callers print their help and exit 0. */
 bool cli_wants_help(int argc, char **argv);
+
+/* Wall-clock time in ms since the epoch. */
+uint64_t cli_now_ms(void);
+
+struct repat_keystore;
+typedef struct ProtobufCMessage ProtobufCMessage;
+
+/* Loads the agent's keystore, printing why not. An exit code. */
+int cli_load_keystore(const char *cmd, const char *dir, const char *pass_file,
+    struct repat_keystore *ks);
+/* Reads and validates a form file, printing every problem. An exit code. */
+int cli_load_form(const char *cmd, int type, const char *path,
+    ProtobufCMessage **form);
+/*
+ * Loads and verifies a recipient's encryption certificate (cert_path, or
+ * DIR/directory/TO/enc.crt) against the agent's bundle. An exit code.
+ */
+int cli_recipient_cert(const char *cmd, const struct repat_keystore *ks,
+    const char *dir, const char *to, const char *cert_path, X509 **out);
+/* Parses a 32-hex-digit message id; a usage exit code on failure. */
+int cli_parse_id(const char *cmd, const char *what, const char *hex,
+    uint8_t out[16]);
 
 /* Subcommands, one per cmd_*.c. */
 int cmd_form(int argc, char **argv);

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -36,6 +37,32 @@ struct repat_identity {
 bool repat_agent_id_valid(const char *id);
 /* The two-letter country of an id into out; false when the id is invalid. */
 bool repat_agent_id_country(const char *id, char out[3]);
+/* Two capital letters (an ISO 3166-1 alpha-2 code's shape). */
+bool repat_country_valid(const char *cc);
+
+/* ---- files (shared by the PKI modules and the commands that use them) */
+
+/*
+ * Writes buf to path atomically: a temporary file in the same folder with
+ * the given mode, fsync, rename, fsync of the folder. REPAT_EIO naming path.
+ */
+int repat_pki_write_file(const char *path, const void *buf, size_t len,
+    mode_t mode, char *errbuf);
+/*
+ * Reads a whole file of at most max bytes into *out (NUL-terminated, the
+ * caller frees). REPAT_ENOENT, REPAT_EIO or REPAT_ETOOBIG naming path.
+ */
+int repat_pki_read_file(const char *path, size_t max, uint8_t **out,
+    size_t *outlen, char *errbuf);
+
+enum repat_pem_kind {
+	REPAT_PEM_CERT = 1,	/* X509 * */
+	REPAT_PEM_CRL,		/* X509_CRL * */
+	REPAT_PEM_CSR		/* X509_REQ * */
+};
+/* Writes obj as PEM to path atomically, mode 0644. */
+int repat_pki_write_pem(const char *path, const void *obj, int kind,
+    char *errbuf);
 
 /* ---- key files: PKCS#8 PEM, scrypt-encrypted unless passphrase is NULL */
 
@@ -71,6 +98,9 @@ int repat_cert_from_der(const uint8_t *der, size_t len, X509 **out);
 int repat_cert_to_der(X509 *cert, uint8_t **der, size_t *len);
 /* Reads CN, C and OU and checks they agree; REPAT_ECERT when not. */
 int repat_cert_identity(X509 *cert, struct repat_identity *id, char *errbuf);
+/* The same for a name (a certificate request's subject). */
+int repat_name_identity(const X509_NAME *name, struct repat_identity *id,
+    char *errbuf);
 /* SHA-256 of the DER as uppercase hex pairs joined by ':' (96 bytes). */
 void repat_cert_fingerprint(X509 *cert, char out[96]);
 /* The certified raw public key (Ed25519 or X25519). */

@@ -4,7 +4,10 @@
  * Every repat signature is over "repat/1 " PURPOSE "\0" || bytes, so a
  * signature made for one purpose (an ack) can never be replayed as another
  * (an envelope). The purposes are listed in docs/protocol.md. Verification
- * is over the exact received bytes and fails closed.
+ * is over the exact received bytes and fails closed. Every verify below
+ * except repat_ed25519_verify_openssl uses one verifier (libsodium's,
+ * which refuses S >= L, non-canonical keys and small-order A or R), so all
+ * parties agree on which signatures are valid.
  *
  * Keys are OpenSSL EVP_PKEY (type ED25519), borrowed by every call.
  * Thread-safe.
@@ -56,6 +59,15 @@ int repat_verify_raw(const uint8_t pub[REPAT_ED25519_PUB_LEN],
 int repat_ed25519_sign(EVP_PKEY *key, const uint8_t *msg, size_t len,
     uint8_t sig[REPAT_SIG_LEN]);
 int repat_ed25519_verify(const uint8_t pub[REPAT_ED25519_PUB_LEN],
+    const uint8_t *msg, size_t len, const uint8_t *sig, size_t siglen)
+    __attribute__((warn_unused_result));
+
+/*
+ * The same check through OpenSSL's verifier instead of libsodium's: a
+ * reference for tests and benchmarks only. OpenSSL accepts small-order A
+ * and R, which repat's verifier refuses (docs/decisions/0002).
+ */
+int repat_ed25519_verify_openssl(const uint8_t pub[REPAT_ED25519_PUB_LEN],
     const uint8_t *msg, size_t len, const uint8_t *sig, size_t siglen)
     __attribute__((warn_unused_result));
 
