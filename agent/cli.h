@@ -72,5 +72,16 @@ int cmd_region(int argc, char **argv);
 int cmd_trust(int argc, char **argv);
 int cmd_seal(int argc, char **argv);
 int cmd_open(int argc, char **argv);
+int cmd_agreement(int argc, char **argv);
+int cmd_send(int argc, char **argv);
+int cmd_reply(int argc, char **argv);
+int cmd_submit(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
+int cmd_inbox(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_case(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_proof(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 #endif

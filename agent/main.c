@@ -21,6 +21,17 @@ static const struct repat_command commands[] = {
 	{ "form", cmd_form, "case forms: types, template, validate" },
 	{ "seal", cmd_seal, "write a signed, sealed message file" },
 	{ "open", cmd_open, "verify and open a message file" },
+	{ "send", cmd_send, "send a form to an agent or CC/role" },
+	{ "reply", cmd_reply, "reply to a received message" },
+	{ "submit", cmd_submit, "hand an offline message file to the broker" },
+	{ "sync", cmd_sync, "submit the outbox, fetch deliveries and notices" },
+	{ "inbox", cmd_inbox, "list received and sent messages" },
+	{ "show", cmd_show, "show one message, verified and decrypted" },
+	{ "case", cmd_case, "a case's timeline, state and deadlines" },
+	{ "watch", cmd_watch, "stay connected; print or --exec each event" },
+	{ "agreement", cmd_agreement, "sign or check an agreement file" },
+	{ "proof", cmd_proof, "verify a message's place in the audit log" },
+	{ "audit", cmd_audit, "verify or export the broker's audit log" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

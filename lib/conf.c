@@ -14,6 +14,7 @@
 
 #include "repat/conf.h"
 #include "repat/err.h"
+#include "repat/file.h"
 #include "repat/limits.h"
 #include "repat/mem.h"
 
@@ -88,47 +89,61 @@ parse_line(repat_conf_t *conf, char *line, int lineno, char *errbuf)
 }
 
 repat_conf_t *
-repat_conf_load(const char *path, char *errbuf)
+repat_conf_parse(const char *name, const char *text, size_t len,
+    char *errbuf)
 {
 	repat_conf_t *conf;
-	FILE *f;
+	const char *p = text, *end = text + len, *nl;
 	char line[1024];
+	size_t n;
 	int lineno = 0;
-	long total = 0;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		repat_errf(errbuf, REPAT_ENOENT, "%s: %s", path,
-		    strerror(errno));
+	if (len > REPAT_MAX_CONFIG) {
+		repat_errf(errbuf, REPAT_ETOOBIG, "%s: larger than %d bytes",
+		    name, REPAT_MAX_CONFIG);
 		return NULL;
 	}
 	conf = repat_xcalloc(1, sizeof(*conf));
-	conf->path = repat_xstrdup(path);
-	while (fgets(line, sizeof(line), f) != NULL) {
+	conf->path = repat_xstrdup(name);
+	while (p < end) {
 		lineno++;
-		total += (long)strlen(line);
-		if (strchr(line, '\n') == NULL && !feof(f)) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = (size_t)((nl ? nl : end) - p);
+		if (n >= sizeof(line)) {
 			repat_errf(errbuf, REPAT_EINVAL, "%s:%d: line too long",
-			    path, lineno);
+			    name, lineno);
 			goto fail;
 		}
-		if (total > REPAT_MAX_CONFIG) {
-			repat_errf(errbuf, REPAT_ETOOBIG, "%s: larger than %d "
-			    "bytes", path, REPAT_MAX_CONFIG);
+		if (memchr(p, '\0', n) != NULL) {
+			repat_errf(errbuf, REPAT_EINVAL, "%s:%d: NUL byte in "
+			    "line", name, lineno);
 			goto fail;
 		}
+		memcpy(line, p, n);
+		line[n] = '\0';
 		if (parse_line(conf, line, lineno, errbuf) != REPAT_OK)
 			goto fail;
+		p += n + (nl ? 1 : 0);
 	}
-	if (ferror(f)) {
-		repat_errf(errbuf, REPAT_EIO, "%s: read error", path);
-		goto fail;
-	}
-	fclose(f);
 	return conf;
 fail:
-	fclose(f);
 	repat_conf_destroy(&conf);
 	return NULL;
+}
+
+repat_conf_t *
+repat_conf_load(const char *path, char *errbuf)
+{
+	repat_conf_t *conf;
+	uint8_t *text;
+	size_t len;
+
+	if (repat_file_read(path, REPAT_MAX_CONFIG, &text, &len, errbuf) !=
+	    REPAT_OK)
+		return NULL;
+	conf = repat_conf_parse(path, (const char *)text, len, errbuf);
+	free(text);
+	return conf;
 }
 
 void

@@ -10,12 +10,16 @@
 #define REPAT_CONF_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct repat_conf repat_conf_t;
 
 /* Reads path; NULL with errbuf naming file and line on any error. */
 repat_conf_t *repat_conf_load(const char *path, char *errbuf);
+/* The same from text in memory; name is used in messages. */
+repat_conf_t *repat_conf_parse(const char *name, const char *text,
+    size_t len, char *errbuf);
 void repat_conf_destroy(repat_conf_t **conf);
 
 /* The value of key, or def when absent. Marks the key as used. */
