@@ -188,6 +188,7 @@ repat_envelope_seal(const struct repat_keystore *ks, X509 *recipient_enc_cert,
     size_t *outlen, uint8_t message_id[16], char *errbuf)
 {
 	Repat__CaseFacts facts = REPAT__CASE_FACTS__INIT;
+	struct repat_form_report report;
 	struct repat_identity rid;
 	uint8_t *header = NULL, *payload = NULL, *ct = NULL;
 	uint8_t pub[32], enc[REPAT_HPKE_ENC_LEN];
@@ -208,9 +209,20 @@ repat_envelope_seal(const struct repat_keystore *ks, X509 *recipient_enc_cert,
 	if ((rc = repat_cert_public_raw(recipient_enc_cert, pub)) != REPAT_OK)
 		return repat_errf(errbuf, rc, "cannot read %s's encryption "
 		    "key", spec->recipient);
+	/* The recipient validates again; never seal what it would refuse. */
+	memset(&report, 0, sizeof(report));
+	if (repat_form_validate(spec->form, &report) != REPAT_OK) {
+		const struct repat_form_problem *p = &report.items[0];
+
+		while (p->warning && p + 1 < report.items + report.n)
+			p++;
+		rc = repat_errf(errbuf, REPAT_EFORM, "the form does not "
+		    "validate: %s: %s", p->path, p->message);
+		goto done;
+	}
 	if ((rc = repat_form_facts(spec->type, spec->form, &facts)) !=
 	    REPAT_OK) {
-		repat_errf(errbuf, rc, "the form does not validate");
+		repat_errf(errbuf, rc, "cannot derive the case facts");
 		goto done;
 	}
 	rc = build_header(ks, spec, now_ms, &facts, message_id, &header, &hlen,

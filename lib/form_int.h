@@ -24,6 +24,8 @@ void form_path_index(char *out, size_t outlen, const char *base, size_t i);
 
 /* form_check.c: one value at a time; true when well-formed. */
 bool form_utf8_valid(const char *s, size_t len);
+/* The offset of the first byte that is not valid UTF-8, or len. */
+size_t form_utf8_bad_offset(const char *s, size_t len);
 bool form_country_valid(const char *cc);
 /* Reduced-precision ISO 8601 date; fills y, m, d (0 when absent). */
 bool form_date_parse(const char *s, int *y, int *m, int *d);

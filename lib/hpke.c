@@ -48,9 +48,9 @@ struct repat_hpke {
 	enum repat_hpke_aead aead;	/* AES-128-GCM or AES-256-GCM */
 	size_t nk;			/* key length for aead */
 	uint8_t key[32];		/* the AEAD key (nk bytes used) */
-	uint8_t base_nonce[NN];		/* XORed with seq for each message */
-	uint8_t exporter_secret[NH];	/* for repat_hpke_export */
-	uint64_t seq;			/* next message's sequence number */
+	uint8_t base_nonce[NN];		/* XORed with seq per message */
+	uint8_t exporter_secret[NH];	/* for Export */
+	uint64_t seq;			/* the next message's sequence */
 };
 
 /* "KEM" || I2OSP(kem_id, 2) */
@@ -77,7 +77,11 @@ hpke_suite(enum repat_hpke_aead aead, uint8_t out[10])
 	out[9] = (uint8_t)aead;
 }
 
-/* Logs and drains an unexpected OpenSSL failure; returns code. */
+/*
+ * Drains OpenSSL's error queue into the debug log and returns code. Debug,
+ * not warning: most failures here come from a peer's bytes (a bad enc, a
+ * forged tag), and the caller logs the decision once.
+ */
 static int
 crypto_fail(const char *what, int code)
 {
@@ -129,27 +133,31 @@ hkdf_run(int mode, const uint8_t *key, size_t keylen, const uint8_t *salt,
 	return 0;
 }
 
+/* One part of a labeled HKDF input. */
+struct part {
+	const void *p;	/* bytes, or NULL when len is 0 */
+	size_t len;	/* length of p */
+};
+
 /*
- * Concatenates up to four parts into stack (STACK_LABELED bytes) or a heap
- * buffer; release with labeled_free, which wipes.
+ * Concatenates the four parts into stack (STACK_LABELED bytes) or a heap
+ * buffer; release with labeled_free, which wipes (the ikm is secret).
  */
 static uint8_t *
-labeled_build(uint8_t *stack, size_t *outlen, const void *a, size_t alen,
-    const void *b, size_t blen, const void *c, size_t clen, const void *d,
-    size_t dlen)
+labeled_build(uint8_t *stack, size_t *outlen, const struct part parts[4])
 {
-	size_t n = alen + blen + clen + dlen;
-	uint8_t *buf = n <= STACK_LABELED ? stack : repat_xmalloc(n);
-	uint8_t *w = buf;
+	size_t n = 0, i;
+	uint8_t *buf, *w;
 
-	if (alen)
-		memcpy(w, a, alen), w += alen;
-	if (blen)
-		memcpy(w, b, blen), w += blen;
-	if (clen)
-		memcpy(w, c, clen), w += clen;
-	if (dlen)
-		memcpy(w, d, dlen);
+	for (i = 0; i < 4; i++)
+		n += parts[i].len;
+	buf = n <= STACK_LABELED ? stack : repat_xmalloc(n);
+	w = buf;
+	for (i = 0; i < 4; i++) {
+		if (parts[i].len > 0)
+			memcpy(w, parts[i].p, parts[i].len);
+		w += parts[i].len;
+	}
 	*outlen = n;
 	return buf;
 }
@@ -162,19 +170,23 @@ labeled_free(uint8_t *buf, size_t n, uint8_t *stack)
 		free(buf);
 }
 
-/* LabeledExtract(salt, label, ikm) = Extract(salt, "HPKE-v1"||suite||label||ikm) */
+/*
+ * LabeledExtract(salt, label, ikm) =
+ *	Extract(salt, "HPKE-v1"||suite||label||ikm)
+ */
 static int
 labeled_extract(const uint8_t *suite, size_t suitelen, const uint8_t *salt,
     size_t saltlen, const char *label, const uint8_t *ikm, size_t ikmlen,
     uint8_t out[NH])
 {
+	const struct part parts[4] = { { VERSION_LABEL, VLEN },
+	    { suite, suitelen }, { label, strlen(label) }, { ikm, ikmlen } };
 	uint8_t stack[STACK_LABELED];
 	uint8_t *li;
 	size_t lilen;
 	int rc;
 
-	li = labeled_build(stack, &lilen, VERSION_LABEL, VLEN, suite, suitelen,
-	    label, strlen(label), ikm, ikmlen);
+	li = labeled_build(stack, &lilen, parts);
 	rc = hkdf_run(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, li, lilen, salt, saltlen,
 	    NULL, 0, out, NH);
 	labeled_free(li, lilen, stack);
@@ -190,8 +202,10 @@ labeled_expand(const uint8_t *suite, size_t suitelen, const uint8_t prk[NH],
     const char *label, const uint8_t *info, size_t infolen, uint8_t *out,
     size_t outlen)
 {
-	uint8_t stack[STACK_LABELED];
 	uint8_t l2[2 + VLEN];
+	const struct part parts[4] = { { l2, sizeof(l2) },
+	    { suite, suitelen }, { label, strlen(label) }, { info, infolen } };
+	uint8_t stack[STACK_LABELED];
 	uint8_t *li;
 	size_t lilen;
 	int rc;
@@ -201,8 +215,7 @@ labeled_expand(const uint8_t *suite, size_t suitelen, const uint8_t prk[NH],
 	l2[0] = (uint8_t)(outlen >> 8);
 	l2[1] = (uint8_t)outlen;
 	memcpy(l2 + 2, VERSION_LABEL, VLEN);
-	li = labeled_build(stack, &lilen, l2, sizeof(l2), suite, suitelen,
-	    label, strlen(label), info, infolen);
+	li = labeled_build(stack, &lilen, parts);
 	rc = hkdf_run(EVP_KDF_HKDF_MODE_EXPAND_ONLY, prk, NH, NULL, 0, li,
 	    lilen, out, outlen);
 	labeled_free(li, lilen, stack);
@@ -588,4 +601,14 @@ repat_hpke_derive_keypair(const uint8_t *ikm, size_t ikmlen, uint8_t sk[32],
 		memset(pk, 0, 32);
 	}
 	return rc;
+}
+
+int
+repat_x25519(const uint8_t sk[32], const uint8_t pk[32], uint8_t out[32])
+{
+	if (sk == NULL || pk == NULL) {
+		memset(out, 0, 32);
+		return REPAT_EINVAL;
+	}
+	return dh(sk, pk, out);
 }

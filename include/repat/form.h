@@ -22,6 +22,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "forms.pb-c.h"
 #include "repat.pb-c.h"
 
 #define REPAT_FORM_MAX_PROBLEMS 64
@@ -44,12 +45,17 @@ const ProtobufCMessageDescriptor *repat_form_descriptor(int type);
 /*
  * Parses JSON text as a form of type and validates it. Returns 0 when
  * valid (warnings may be in report), REPAT_EFORM with report filled when
- * not. *form is set only on success.
+ * not (REPAT_EINVAL for a type outside 1..15). *form is set only on
+ * success. Validation uses today's date (dates not in the future, ages).
  */
 int repat_form_from_json(int type, const char *json, size_t len,
     ProtobufCMessage **form, struct repat_form_report *report);
 
-/* The form as JSON text (indented, UTF-8 unchanged); the caller frees. */
+/*
+ * The form as canonical JSON text (field-number order, two-space indent,
+ * UTF-8 unchanged, final newline); the caller frees. Works for any
+ * message of bool, enum, string, integer and nested-message fields.
+ */
 char *repat_form_to_json(const ProtobufCMessage *form);
 
 /* Validates a form already in memory (the same rules as from_json). */
@@ -60,24 +66,43 @@ int repat_form_validate(const ProtobufCMessage *form,
 void repat_form_encode(const ProtobufCMessage *form, uint8_t **out,
     size_t *len);
 /*
- * Decodes a form of type from a payload, refusing unknown fields anywhere
- * in it, then validates. REPAT_EDECODE or REPAT_EFORM on failure.
+ * Decodes a form of type from a payload (bounded by REPAT_MAX_PAYLOAD),
+ * refusing unknown fields anywhere in it, then validates. REPAT_EDECODE
+ * (bytes do not decode) or REPAT_EFORM (report filled) on failure.
  */
 int repat_form_decode(int type, const uint8_t *buf, size_t len,
     ProtobufCMessage **form, struct repat_form_report *report);
 
+/* Frees a form from from_json or decode; NULL is fine. */
 void repat_form_free(ProtobufCMessage *form);
 
 /*
- * Derives the header's case facts from a valid form of type. facts must be
- * initialised (REPAT__CASE_FACTS__INIT); repeated fields it fills are freed
- * by repat_facts_clear.
+ * Derives the header's case facts from a valid form of type (docs/forms.md
+ * §6). facts must be initialised (REPAT__CASE_FACTS__INIT); repeated fields
+ * it fills are freed by repat_facts_clear. REPAT_EINVAL when form is not a
+ * form of type. It does not validate: validate first.
  */
 int repat_form_facts(int type, const ProtobufCMessage *form,
     Repat__CaseFacts *facts);
 void repat_facts_clear(Repat__CaseFacts *facts);
 /* True when two fact sets say exactly the same (order of scopes aside). */
 bool repat_facts_equal(const Repat__CaseFacts *a, const Repat__CaseFacts *b);
+
+/*
+ * True when the form says the case is a child's: is_child where the form
+ * has it, and for a case_referral also the age rule (under 18, or under 21
+ * with an age not taken from a document). False for other types.
+ */
+bool repat_form_is_child(int type, const ProtobufCMessage *form);
+
+/* A one-line description of type (1..15) for `repat form types`, or NULL. */
+const char *repat_form_type_summary(int type);
+
+/*
+ * The filled-in example form of type as JSON (the text of
+ * examples/forms/TYPE.json), or NULL. Static storage.
+ */
+const char *repat_form_template(int type);
 
 /* Prints the report to f, one "path: message" per line. */
 void repat_form_report_print(const struct repat_form_report *report,

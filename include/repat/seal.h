@@ -58,6 +58,12 @@ int repat_hpke_export(repat_hpke_t *ctx, const uint8_t *exporter_context,
 /* Wipes and frees; NULLs *ctx; NULL is fine. */
 void repat_hpke_destroy(repat_hpke_t **ctx);
 
+/*
+ * X25519(sk, pk) (RFC 7748) into out, as the KEM uses it. An all-zero
+ * result (pk of small order) is refused with REPAT_ECRYPTO and out zeroed.
+ */
+int repat_x25519(const uint8_t sk[32], const uint8_t pk[32], uint8_t out[32]);
+
 /* RFC 9180 DeriveKeyPair for X25519 (tests). */
 int repat_hpke_derive_keypair(const uint8_t *ikm, size_t ikmlen,
     uint8_t sk[32], uint8_t pk[32]);
