@@ -14,8 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 
 #include "repat/err.h"
 #include "repat/log.h"
@@ -25,13 +26,38 @@
 #define HLEN REPAT_MERKLE_HASH_LEN
 
 struct repat_merkle_tree {
-	uint64_t size;				/* leaves appended */
-	uint8_t	 hashes[REPAT_MERKLE_MAX_FRONTIER][HLEN]; /* [l]: root of
-						   2^l leaves, valid when
-						   bit l of size is set */
+	uint64_t size;		/* leaves appended */
+	/* [l]: the root of 2^l leaves, valid when bit l of size is set */
+	uint8_t	 hashes[REPAT_MERKLE_MAX_FRONTIER][HLEN];
 };
 
 /* ------------------------------------------------------------ hashing */
+
+/*
+ * SHA-256 is fetched from OpenSSL's provider once: a proof or a rebuild
+ * hashes every leaf of the tree, and for 65-byte inputs the implicit
+ * fetch inside SHA256() costs as much as the hash (about twice the time
+ * per node here). The fetched method lives as long as the process.
+ * Hashing memory cannot fail short of a broken library, so the hash
+ * functions do not return a status.
+ */
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256;
+
+static void
+sha256_fetch(void)
+{
+	if ((sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+		repat_fatalx("merkle: OpenSSL has no SHA-256");
+}
+
+static const EVP_MD *
+md(void)
+{
+	if (pthread_once(&sha256_once, sha256_fetch) != 0)
+		repat_fatalx("merkle: pthread_once failed");
+	return sha256;
+}
 
 void
 repat_merkle_leaf_hash(const uint8_t *data, size_t len, uint8_t out[HLEN])
@@ -41,10 +67,9 @@ repat_merkle_leaf_hash(const uint8_t *data, size_t len, uint8_t out[HLEN])
 	unsigned int olen = 0;
 
 	assert(data != NULL || len == 0);
-	/* SHA-256 over memory cannot fail short of a broken library. */
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		repat_fatalx("merkle: EVP_MD_CTX_new failed");
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+	if (EVP_DigestInit_ex2(ctx, md(), NULL) != 1 ||
 	    EVP_DigestUpdate(ctx, &prefix, 1) != 1 ||
 	    (len > 0 && EVP_DigestUpdate(ctx, data, len) != 1) ||
 	    EVP_DigestFinal_ex(ctx, out, &olen) != 1 || olen != HLEN)
@@ -57,19 +82,23 @@ repat_merkle_node_hash(const uint8_t l[HLEN], const uint8_t r[HLEN],
     uint8_t out[HLEN])
 {
 	uint8_t buf[1 + 2 * HLEN];
+	unsigned int olen = 0;
 
 	/* Copying first lets out alias l or r. */
 	buf[0] = 0x01;
 	memcpy(buf + 1, l, HLEN);
 	memcpy(buf + 1 + HLEN, r, HLEN);
-	if (SHA256(buf, sizeof(buf), out) == NULL)
+	if (EVP_Digest(buf, sizeof(buf), out, &olen, md(), NULL) != 1 ||
+	    olen != HLEN)
 		repat_fatalx("merkle: SHA-256 failed");
 }
 
 void
 repat_merkle_empty_root(uint8_t out[HLEN])
 {
-	if (SHA256((const uint8_t *)"", 0, out) == NULL)
+	unsigned int olen = 0;
+
+	if (EVP_Digest("", 0, out, &olen, md(), NULL) != 1 || olen != HLEN)
 		repat_fatalx("merkle: SHA-256 failed");
 }
 

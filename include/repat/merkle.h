@@ -128,7 +128,7 @@ typedef int (*repat_merkle_leaf_fn)(void *arg, uint64_t index,
 
 /* A leaf source, the argument of repat_merkle_range_leaves. */
 struct repat_merkle_leaves {
-	repat_merkle_leaf_fn	 leaf;	/* returns one stored leaf hash */
+	repat_merkle_leaf_fn	 leaf;	/* returns one stored hash */
 	void			*arg;	/* passed to leaf */
 };
 
@@ -143,8 +143,9 @@ int repat_merkle_range_leaves(void *arg, uint64_t begin, uint64_t end,
  * The root of the n leaf hashes in hashes (n may be 0): for tests, the
  * verify tool and small trees held in memory.
  */
-void repat_merkle_root_from_leaves(const uint8_t hashes[][REPAT_MERKLE_HASH_LEN],
-    size_t n, uint8_t out[REPAT_MERKLE_HASH_LEN]);
+void repat_merkle_root_from_leaves(
+    const uint8_t hashes[][REPAT_MERKLE_HASH_LEN], size_t n,
+    uint8_t out[REPAT_MERKLE_HASH_LEN]);
 
 /*
  * A tree of size leaves rebuilt from storage with O(log size) range calls
