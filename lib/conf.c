@@ -60,8 +60,16 @@ parse_line(repat_conf_t *conf, char *line, int lineno, char *errbuf)
 {
 	char *eq, *key, *value, *hash;
 
-	if ((hash = strchr(line, '#')) != NULL)
-		*hash = '\0';
+	/*
+	 * '#' starts a comment at the start of a line or after white space
+	 * only: Z85 keys and URLs may contain it.
+	 */
+	for (hash = line; (hash = strchr(hash, '#')) != NULL; hash++) {
+		if (hash == line || isspace((unsigned char)hash[-1])) {
+			*hash = '\0';
+			break;
+		}
+	}
 	line = trim(line);
 	if (*line == '\0')
 		return REPAT_OK;

@@ -24,6 +24,7 @@
 #include <openssl/x509.h>
 
 #include "repat/err.h"
+#include "repat/file.h"
 #include "repat/mem.h"
 #include "repat/pki.h"
 
@@ -96,8 +97,8 @@ repat_key_save(const char *path, EVP_PKEY *key, const char *passphrase,
 	int rc;
 
 	if (passphrase != NULL && *passphrase == '\0')
-		return repat_errf(errbuf, REPAT_EPASS, "empty passphrase for %s",
-		    path);
+		return repat_errf(errbuf, REPAT_EPASS,
+		    "empty passphrase for %s", path);
 	if ((mem = BIO_new(BIO_s_secmem())) == NULL)
 		return repat_err_openssl(errbuf, REPAT_ECRYPTO);
 	if (!encode_key(mem, key, passphrase)) {
@@ -106,7 +107,7 @@ repat_key_save(const char *path, EVP_PKEY *key, const char *passphrase,
 		return repat_err_openssl(errbuf, REPAT_ECRYPTO);
 	}
 	len = BIO_get_mem_data(mem, &data);
-	rc = repat_pki_write_file(path, data, (size_t)len, 0600, errbuf);
+	rc = repat_pki_write(path, data, (size_t)len, 0600, errbuf);
 	/* A secure-heap memory BIO wipes its buffer when freed. */
 	BIO_free(mem);
 	return rc;
@@ -145,10 +146,11 @@ repat_key_load(const char *path, const char *passphrase, EVP_PKEY **out,
 		return repat_errf(errbuf, errno == ENOENT ? REPAT_ENOENT :
 		    REPAT_EIO, "key file %s: %s", path, strerror(errno));
 	if ((st.st_mode & 077) != 0)
-		return repat_errf(errbuf, REPAT_EPERM, "key file %s can be read "
+		return repat_errf(errbuf, REPAT_EPERM,
+		    "key file %s can be read "
 		    "by group or others (mode %03o): run `chmod 600 %s`", path,
 		    (unsigned)(st.st_mode & 0777), path);
-	if ((rc = repat_pki_read_file(path, KEYFILE_MAX, &buf, &len,
+	if ((rc = repat_file_read(path, KEYFILE_MAX, &buf, &len,
 	    errbuf)) != 0)
 		return rc;
 	encrypted = strstr((char *)buf, "-----BEGIN ENCRYPTED PRIVATE KEY") !=
@@ -231,7 +233,8 @@ passphrase_from_tty(const char *prompt, char **out, char *errbuf)
 	bool ok;
 
 	if (!isatty(STDIN_FILENO))
-		return repat_errf(errbuf, REPAT_ENOENT, "a passphrase is needed: "
+		return repat_errf(errbuf, REPAT_ENOENT,
+		    "a passphrase is needed: "
 		    "give --passphrase-file FILE or set REPAT_PASSPHRASE");
 	if (tcgetattr(STDIN_FILENO, &old) == -1)
 		return repat_errf(errbuf, REPAT_EIO, "cannot read the "
@@ -267,10 +270,40 @@ repat_passphrase(const char *passphrase_file, const char *prompt,
 	env = getenv("REPAT_PASSPHRASE");
 	if (env != NULL && *env != '\0') {
 		if (strlen(env) > PASSPHRASE_MAX)
-			return repat_errf(errbuf, REPAT_EPASS, "REPAT_PASSPHRASE "
+			return repat_errf(errbuf, REPAT_EPASS,
+			    "REPAT_PASSPHRASE "
 			    "is longer than %d bytes", PASSPHRASE_MAX);
 		*out = repat_xstrdup(env);
 		return 0;
 	}
 	return passphrase_from_tty(prompt, out, errbuf);
+}
+
+int
+repat_passphrase_new(const char *passphrase_file, const char *prompt,
+    char **out, char *errbuf)
+{
+	char *again = NULL, prompt2[128];
+	int rc;
+
+	*out = NULL;
+	if (passphrase_file != NULL || (getenv("REPAT_PASSPHRASE") != NULL &&
+	    *getenv("REPAT_PASSPHRASE") != '\0'))
+		return repat_passphrase(passphrase_file, prompt, out, errbuf);
+	/* Typed blind: a typo would lock the key for good, so ask twice. */
+	if ((rc = passphrase_from_tty(prompt, out, errbuf)) != 0)
+		return rc;
+	snprintf(prompt2, sizeof(prompt2), "%s (again)",
+	    prompt ? prompt : "Passphrase");
+	if ((rc = passphrase_from_tty(prompt2, &again, errbuf)) == 0 &&
+	    strcmp(*out, again) != 0)
+		rc = repat_errf(errbuf, REPAT_EPASS, "the two passphrases "
+		    "differ");
+	if (again != NULL)
+		repat_free_secret(again, strlen(again));
+	if (rc != 0) {
+		repat_free_secret(*out, strlen(*out));
+		*out = NULL;
+	}
+	return rc;
 }

@@ -8,8 +8,6 @@
  * prefix, OU is a known role) or the certificate is refused outright.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +20,7 @@
 
 #include "repat/codec.h"
 #include "repat/err.h"
+#include "repat/file.h"
 #include "repat/mem.h"
 #include "repat/pki.h"
 
@@ -90,92 +89,45 @@ repat_country_valid(const char *cc)
 
 /* ---- files */
 
-int
-repat_pki_write_file(const char *path, const void *buf, size_t len,
-    mode_t mode, char *errbuf)
-{
-	char *tmp, *copy, *dir;
-	const uint8_t *p = buf;
-	int fd, dfd, rc = REPAT_EIO;
-	ssize_t n;
+/*
+ * Whether PKI files are fsynced. Only `repat region init` turns it off: it
+ * writes hundreds of small files into a fresh folder and syncs once at the
+ * end, where an fsync per file would take seconds.
+ */
+static bool pki_fsync = true;
 
-	tmp = repat_xasprintf("%s.tmp.XXXXXX", path);
-	if ((fd = mkstemp(tmp)) == -1) {
-		rc = repat_errf(errbuf, REPAT_EIO, "cannot create %s: %s", tmp,
-		    strerror(errno));
-		free(tmp);
-		return rc;
-	}
-	if (fchmod(fd, mode) == -1)
-		goto fail;
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto fail;
-		p += n;
-		len -= (size_t)n;
-	}
-	if (fsync(fd) == -1)
-		goto fail;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) == -1)
-		goto fail;
-	/* The rename itself must reach the disk before we report success. */
-	copy = repat_xstrdup(path);
-	dir = dirname(copy);
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY)) != -1) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
-	free(copy);
-	free(tmp);
-	return 0;
-fail:
-	rc = repat_errf(errbuf, REPAT_EIO, "cannot write %s: %s", path,
-	    strerror(errno));
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-	free(tmp);
-	return rc;
+void
+repat_pki_set_fsync(bool on)
+{
+	pki_fsync = on;
 }
 
 int
-repat_pki_read_file(const char *path, size_t max, uint8_t **out,
-    size_t *outlen, char *errbuf)
+repat_pki_write(const char *path, const void *buf, size_t len, mode_t mode,
+    char *errbuf)
 {
+	char *tmp;
 	FILE *f;
-	uint8_t *buf;
-	size_t n;
+	bool ok;
 
-	*out = NULL;
-	*outlen = 0;
-	if ((f = fopen(path, "rb")) == NULL)
-		return repat_errf(errbuf, errno == ENOENT ? REPAT_ENOENT :
-		    REPAT_EIO, "cannot read %s: %s", path, strerror(errno));
-	buf = repat_xmalloc(max + 1);
-	n = fread(buf, 1, max + 1, f);
-	if (ferror(f)) {
-		fclose(f);
-		free(buf);
-		return repat_errf(errbuf, REPAT_EIO, "cannot read %s", path);
+	if (pki_fsync)
+		return repat_file_write(path, buf, len, mode, errbuf);
+	tmp = repat_xasprintf("%s.tmp", path);
+	/* Still never half a file under the final name: write, then rename. */
+	if ((f = fopen(tmp, "wb")) == NULL) {
+		free(tmp);
+		return repat_errf(errbuf, REPAT_EIO, "cannot create %s: %s",
+		    path, strerror(errno));
 	}
-	fclose(f);
-	if (n > max) {
-		free(buf);
-		return repat_errf(errbuf, REPAT_ETOOBIG,
-		    "%s is larger than %zu bytes", path, max);
+	ok = fchmod(fileno(f), mode) == 0 && fwrite(buf, 1, len, f) == len;
+	ok = fclose(f) == 0 && ok;
+	if (ok && rename(tmp, path) == 0) {
+		free(tmp);
+		return 0;
 	}
-	buf[n] = '\0';
-	*out = buf;
-	*outlen = n;
-	return 0;
+	unlink(tmp);
+	free(tmp);
+	return repat_errf(errbuf, REPAT_EIO, "cannot write %s", path);
 }
 
 int
@@ -209,7 +161,7 @@ repat_pki_write_pem(const char *path, const void *obj, int kind, char *errbuf)
 		return repat_err_openssl(errbuf, REPAT_ECRYPTO);
 	}
 	len = BIO_get_mem_data(mem, &data);
-	rc = repat_pki_write_file(path, data, (size_t)len, 0644, errbuf);
+	rc = repat_pki_write(path, data, (size_t)len, 0644, errbuf);
 	BIO_free(mem);
 	return rc;
 }
@@ -266,7 +218,7 @@ repat_cert_load(const char *path, X509 **out, char *errbuf)
 	int rc;
 
 	*out = NULL;
-	if ((rc = repat_pki_read_file(path, 64 * 1024, &buf, &len,
+	if ((rc = repat_file_read(path, 64 * 1024, &buf, &len,
 	    errbuf)) != 0)
 		return rc;
 	if (len > 0 && buf[0] == 0x30) {

@@ -1,7 +1,8 @@
 /*
  * conf.h: the "key = value" files of repat (broker.conf, agent.conf).
  *
- * One setting per line, '#' starts a comment, blank lines are ignored,
+ * One setting per line, '#' at the start or after white space starts a
+ * comment (so Z85 keys may hold '#'), blank lines are ignored,
  * values are taken verbatim after trimming (no quoting). A key may appear
  * once. Errors name the file, line and key. Ownership: the conf owns its
  * strings; getters return borrowed pointers.

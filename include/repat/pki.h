@@ -40,27 +40,23 @@ bool repat_agent_id_country(const char *id, char out[3]);
 /* Two capital letters (an ISO 3166-1 alpha-2 code's shape). */
 bool repat_country_valid(const char *cc);
 
-/* ---- files (shared by the PKI modules and the commands that use them) */
-
-/*
- * Writes buf to path atomically: a temporary file in the same folder with
- * the given mode, fsync, rename, fsync of the folder. REPAT_EIO naming path.
- */
-int repat_pki_write_file(const char *path, const void *buf, size_t len,
-    mode_t mode, char *errbuf);
-/*
- * Reads a whole file of at most max bytes into *out (NUL-terminated, the
- * caller frees). REPAT_ENOENT, REPAT_EIO or REPAT_ETOOBIG naming path.
- */
-int repat_pki_read_file(const char *path, size_t max, uint8_t **out,
-    size_t *outlen, char *errbuf);
+/* ---- PEM files (atomic writes through repat/file.h) */
 
 enum repat_pem_kind {
 	REPAT_PEM_CERT = 1,	/* X509 * */
 	REPAT_PEM_CRL,		/* X509_CRL * */
 	REPAT_PEM_CSR		/* X509_REQ * */
 };
-/* Writes obj as PEM to path atomically, mode 0644. */
+/*
+ * Writes a PKI file (key, certificate, CRL, request, conf) atomically with
+ * mode: repat_file_write, fsync included, unless repat_pki_set_fsync(false)
+ * was called (then write and rename only; the caller syncs at the end).
+ */
+int repat_pki_write(const char *path, const void *buf, size_t len,
+    mode_t mode, char *errbuf);
+/* Process-wide; for `repat region init` only. Not thread-safe. */
+void repat_pki_set_fsync(bool on);
+/* Writes obj as PEM to path with repat_pki_write, mode 0644. */
 int repat_pki_write_pem(const char *path, const void *obj, int kind,
     char *errbuf);
 
@@ -87,6 +83,9 @@ int repat_key_raw_private(EVP_PKEY *key, uint8_t out[32]);
  * repat_free_secret(*out, strlen(*out)).
  */
 int repat_passphrase(const char *passphrase_file, const char *prompt,
+    char **out, char *errbuf);
+/* The same for a new key: a terminal prompt asks twice and compares. */
+int repat_passphrase_new(const char *passphrase_file, const char *prompt,
     char **out, char *errbuf);
 
 /* ---- certificates */
@@ -119,10 +118,14 @@ void repat_trust_destroy(repat_trust_t **trust);
 
 /*
  * Verifies cert as an agent certificate at time at_ms (ms since epoch):
- * issued by the pinned CA of the country in its agent id, within its
- * validity, not revoked by that CA's CRL (an expired CRL is refused, a CRL
- * near its next update logs a warning). On success fills id.
- * REPAT_ECERT, REPAT_EREVOKED or REPAT_EEXPIRED, with errbuf saying why.
+ * issued by the pinned CA of the country in its agent id (and only that
+ * one: a pinned CA of another country never completes the chain), not a
+ * CA itself, within its validity, not revoked by that CA's CRL. The CRL
+ * held is used even when it was issued after at_ms (the newest revocation
+ * news counts for old signatures too); a CRL past its next update at at_ms
+ * is refused (REPAT_EEXPIRED), one within 7 days of it logs a warning once.
+ * On success fills id (may be NULL). REPAT_ECERT, REPAT_EREVOKED or
+ * REPAT_EEXPIRED, with errbuf naming the agent id and the reason.
  */
 int repat_trust_verify(repat_trust_t *trust, X509 *cert, uint64_t at_ms,
     struct repat_identity *id, char *errbuf)
@@ -138,14 +141,20 @@ int repat_trust_verify_pair(repat_trust_t *trust, X509 *sign_cert,
 
 /*
  * Accepts a DER CRL if it verifies against the pinned CA of its issuer and
- * is newer than the one held; saves it into the bundle folder.
+ * is newer than the one held (a later lastUpdate, or the same second and a
+ * higher CRL number); saves it into the bundle folder
+ * as CC.crl (atomically). REPAT_EEXIST when the held CRL is as new or newer
+ * (callers receiving CRLs over the network may ignore that code),
+ * REPAT_ECERT / REPAT_ESIG when no pinned CA issued it.
  */
 int repat_trust_add_crl(repat_trust_t *trust, const uint8_t *der, size_t len,
     char *errbuf);
 
-/* The pinned CAs, for listing fingerprints. Borrowed. */
+/* The pinned CAs, for listing fingerprints, sorted by country. Borrowed. */
 size_t repat_trust_count(const repat_trust_t *trust);
 X509 *repat_trust_ca(const repat_trust_t *trust, size_t i);
+/* The CRL held for country, or NULL. Borrowed until the next add_crl. */
+X509_CRL *repat_trust_crl(const repat_trust_t *trust, const char *country);
 
 /* ---- an agent's own keys (DIR/agents/AGENT_ID, layout in docs) */
 

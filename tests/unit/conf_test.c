@@ -33,7 +33,7 @@ reads_values_and_resolves_paths(void **state)
 	char err[REPAT_ERRBUF_LEN] = "";
 	char *path = write_tmp("# broker\nendpoint = tcp://127.0.0.1:7450\n"
 	    "\n  database=broker.db   # the queue\nwindow = 64\nwait = 2ms\n"
-	    "size = 512k\nabs = /var/lib/x\n");
+	    "size = 512k\nabs = /var/lib/x\nkey = a#b=c # comment\n");
 	repat_conf_t *c = repat_conf_load(path, err);
 	char *db, *abs;
 	int64_t v;
@@ -47,6 +47,7 @@ reads_values_and_resolves_paths(void **state)
 	assert_string_equal(db, "/tmp/broker.db");
 	abs = repat_conf_path_value(c, "abs", NULL);
 	assert_string_equal(abs, "/var/lib/x");
+	assert_string_equal(repat_conf_str(c, "key", NULL), "a#b=c");
 	assert_int_equal(repat_conf_int(c, "window", 1, 1, 100, false, &v,
 	    err), REPAT_OK);
 	assert_int_equal(v, 64);
