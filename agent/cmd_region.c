@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include <openssl/x509.h>
 
 #include "cli.h"
+#include "repat/agreement.h"
 #include "repat/ca.h"
 #include "repat/codec.h"
 #include "repat/err.h"
@@ -31,6 +33,7 @@
 #include "repat/pki.h"
 
 #define DEFAULT_SPEC	"examples/region.json"
+#define DEFAULT_AGREEMENTS "examples/agreements"
 #define DEFAULT_PORT	7450
 #define MAX_COUNTRIES	32
 #define MAX_AGENTS	1000
@@ -74,13 +77,17 @@ usage_full(FILE *f)
 {
 	fprintf(f,
 	    "usage: repat region init --out DIR [--spec FILE] [--days N]\n"
-	    "                         [--port N] [--passphrase-file F]\n\n"
+	    "                         [--port N] [--passphrase-file F]\n"
+	    "                         [--agreements DIR | --no-agreements]\n\n"
 	    "Creates a TEST region in DIR: DIR/ca/CC (a CA per country),\n"
 	    "DIR/trust (the bundle), DIR/broker (broker.conf, keys),\n"
 	    "DIR/agents/ID (each agent, ready to use). The spec (default\n"
 	    "%s if present, else a built-in Mekong region) lists\n"
 	    "countries, the broker and agents {id, role}. Its keys are not\n"
-	    "encrypted unless the spec says \"passphrase\": true.\n\n"
+	    "encrypted unless the spec says \"passphrase\": true.\n"
+	    "The agreements (default examples/agreements if present) are\n"
+	    "installed in DIR/broker/agreements and signed by each party's\n"
+	    "focal point.\n\n"
 	    "Example:\n"
 	    "  repat region init --out /tmp/region --port 7450\n",
 	    DEFAULT_SPEC);
@@ -521,17 +528,101 @@ summary(const struct region *r, json_t *agents)
 	}
 }
 
+/*
+ * Installs every agreement of src into the broker's folder and has each
+ * party's focal point of this region sign it, so a fresh region routes
+ * exactly what its agreements allow. A party with no focal point in the
+ * region leaves its signature missing: the broker then refuses that
+ * agreement, visibly, as it would in production.
+ */
+static int
+sign_as_party(struct region *r, const char *path,
+    const struct repat_agreement *a, const char *cc, char *err)
+{
+	struct repat_keystore ks;
+	char *dir;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < a->nfocal; i++) {
+		if (strcmp(a->focal[i].country, cc) != 0 ||
+		    a->focal[i].role != REPAT__ROLE__ROLE_FOCAL_POINT)
+			continue;
+		dir = repat_xasprintf("%s/agents/%s", r->out,
+		    a->focal[i].agent_id);
+		rc = access(dir, F_OK) == 0 ? repat_keystore_load(dir, NULL,
+		    &ks, err) : REPAT_ENOENT;
+		free(dir);
+		if (rc == REPAT_ENOENT)
+			continue;
+		if (rc == 0) {
+			rc = repat_agreement_sign(path, &ks, cli_now_ms(), err);
+			repat_keystore_clear(&ks);
+		}
+		return rc;
+	}
+	fprintf(stderr, "repat region: %s: no focal point of %s in this "
+	    "region; its signature stays missing\n", a->id, cc);
+	return 0;
+}
+
+static int
+install_agreements(struct region *r, const char *src, char *err)
+{
+	struct repat_agreement *a = NULL;
+	struct dirent **names = NULL;
+	char *from, *to;
+	uint8_t *buf;
+	size_t len, i;
+	int n, k, rc = 0, done = 0;
+
+	if ((n = scandir(src, &names, NULL, alphasort)) < 0)
+		return repat_errf(err, REPAT_ENOENT, "%s: %s", src,
+		    strerror(errno));
+	for (k = 0; k < n && rc == 0; k++) {
+		len = strlen(names[k]->d_name);
+		if (len < 6 || strcmp(names[k]->d_name + len - 5, ".json") != 0)
+			continue;
+		from = repat_xasprintf("%s/%s", src, names[k]->d_name);
+		to = repat_xasprintf("%s/broker/agreements/%s", r->out,
+		    names[k]->d_name);
+		rc = repat_file_read(from, REPAT_MAX_CONFIG, &buf, &len, err);
+		if (rc == 0 && (rc = repat_agreement_parse(buf, len, &a,
+		    err)) != 0)
+			rc = repat_errf(err, rc, "%s: not an agreement", from);
+		if (rc == 0)
+			rc = repat_file_write(to, buf, len, 0644, err);
+		for (i = 0; rc == 0 && i < a->nparties; i++)
+			rc = sign_as_party(r, to, a, a->parties[i], err);
+		done += rc == 0;
+		repat_agreement_free(&a);
+		free(buf);
+		free(from);
+		free(to);
+	}
+	for (k = 0; k < n; k++)
+		free(names[k]);
+	free(names);
+	if (rc == 0)
+		printf("agreements: %d installed in %s/broker/agreements, "
+		    "signed by each party's focal point\n", done, r->out);
+	return rc;
+}
+
 static const struct option longopts[] = {
 	{ "out", required_argument, NULL, 'o' },
 	{ "spec", required_argument, NULL, 's' },
 	{ "days", required_argument, NULL, 'd' },
 	{ "port", required_argument, NULL, 'p' },
 	{ "passphrase-file", required_argument, NULL, 'f' },
+	{ "agreements", required_argument, NULL, 'a' },
+	{ "no-agreements", no_argument, NULL, 'n' },
 	{ NULL, 0, NULL, 0 }
 };
 
 static int
-region_init(struct region *r, const char *spec_path, const char *passfile)
+region_init(struct region *r, const char *spec_path, const char *passfile,
+    const char *agreements)
 {
 	char err[REPAT_ERRBUF_LEN];
 	json_t *spec, *agents, *pp;
@@ -565,6 +656,8 @@ region_init(struct region *r, const char *spec_path, const char *passfile)
 			rc = make_agent(r, id, role, err);
 	}
 	repat_pki_set_fsync(true);
+	if (rc == 0 && agreements != NULL)
+		rc = install_agreements(r, agreements, err);
 	if (rc != 0)
 		goto fail;
 	sync();
@@ -592,8 +685,9 @@ parse_int(const char *s, int min, int max, int *out)
 int
 cmd_region(int argc, char **argv)
 {
-	const char *spec = NULL, *passfile = NULL;
+	const char *spec = NULL, *passfile = NULL, *agreements = NULL;
 	struct region r;
+	bool no_agreements = false;
 	size_t i;
 	int c, rc;
 
@@ -613,6 +707,8 @@ cmd_region(int argc, char **argv)
 		case 'o': r.out = optarg; break;
 		case 's': spec = optarg; break;
 		case 'f': passfile = optarg; break;
+		case 'a': agreements = optarg; break;
+		case 'n': no_agreements = true; break;
 		case 'd':
 			if (parse_int(optarg, 1, 36500, &r.days) != 0)
 				return cli_usage("region", "--days wants 1 to "
@@ -633,7 +729,11 @@ cmd_region(int argc, char **argv)
 		    argv[optind + 1]);
 	if (r.out == NULL)
 		return cli_usage("region", "init needs --out DIR");
-	rc = region_init(&r, spec, passfile);
+	if (agreements == NULL && !no_agreements &&
+	    access(DEFAULT_AGREEMENTS, F_OK) == 0)
+		agreements = DEFAULT_AGREEMENTS;
+	rc = region_init(&r, spec, passfile, no_agreements ? NULL :
+	    agreements);
 	for (i = 0; i < r.ncc; i++)
 		repat_ca_close(&r.ca[i]);
 	X509_free(r.broker_cert);
