@@ -386,7 +386,7 @@ static void
 signature_by_another_agent(void **state)
 {
 	struct fixture *f = *state;
-	struct repat_verified v = parsed(f->msg, f->msglen);
+	struct repat_verified v = parsed(f->msg, f->msglen), w;
 	char err[REPAT_ERRBUF_LEN] = "";
 	uint8_t *bad;
 	size_t badlen;
@@ -403,9 +403,10 @@ signature_by_another_agent(void **state)
 	    &v.envelope->header, &v.envelope->enc, &v.envelope->ciphertext,
 	    &bad, &badlen);
 	assert_int_equal(repat_envelope_verify(f->recipient.trust, bad, badlen,
-	    f->now, &(struct repat_verified){0}, err), REPAT_ESIG);
+	    f->now, &w, err), REPAT_ESIG);
 	assert_non_null(strstr(err, "claims to come from"));
 	free(bad);
+	repat_verified_clear(&w);
 	repat_verified_clear(&v);
 }
 
