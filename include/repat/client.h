@@ -115,7 +115,9 @@ struct repat_submit_item {
  * resending unanswered ones after resend_ms, and returns when every item
  * is answered or timeout_ms passed since the last answer (REPAT_ETIMEOUT;
  * the answered flags say which). Receipts covering several ids answer
- * them all. The caller frees each result.receipt.
+ * them all. Bytes that are not a SignedEnvelope are answered locally
+ * (code REJECT_MALFORMED, never sent); the others go on. The caller frees
+ * each result.receipt.
  */
 int repat_client_submit_batch(repat_client_t *c, struct repat_submit_item *items,
     size_t n, size_t pipeline, int resend_ms, int timeout_ms, char *errbuf);

@@ -1,0 +1,623 @@
+/*
+ * broker.c: repat-broker's event loop and group commit.
+ *
+ * One thread polls the ROUTER (CURVE server), the ZAP handler and the
+ * timers. Readable frames are taken in groups of up to group_commit_size
+ * (waiting up to group_commit_wait to fill one): the group runs in one
+ * transaction, each command under its own savepoint, and everything it
+ * wants to say waits in the out queue. Only after COMMIT returned OK are
+ * receipts sent and deliveries pumped, so a receipt always means "on
+ * disk" (DESIGN.md §6). A failed COMMIT sends nothing: clients resend the
+ * same bytes and get their receipt then.
+ *
+ * Signals only set flags. SIGTERM stops taking frames between groups, so
+ * the group in flight is committed and answered before exit 0. SIGHUP
+ * reloads the trust bundle (CRLs) and agreements and closes the sessions
+ * of agents whose certificates no longer verify.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "broker.h"
+#include "repat/codec.h"
+#include "repat/err.h"
+#include "repat/file.h"
+#include "repat/log.h"
+#include "repat/mem.h"
+#include "repat/sign.h"
+
+volatile sig_atomic_t broker_got_term;
+volatile sig_atomic_t broker_got_hup;
+
+#define REFUSAL_FLUSH_MS 60000
+#define SWEEP_MS 500
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		broker_got_hup = 1;
+	else
+		broker_got_term = 1;
+}
+
+uint64_t
+broker_now(const struct broker *b)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+	    b->cfg.clock_offset_ms);
+}
+
+static int
+read_z85(const char *path, char out[41], char *errbuf)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	if ((rc = repat_file_read(path, 256, &buf, &len, errbuf)) != 0)
+		return rc;
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' ||
+	    buf[len - 1] == ' '))
+		len--;
+	if (len != 40) {
+		repat_free_secret(buf, len);
+		return repat_errf(errbuf, REPAT_EINVAL,
+		    "%s: not a 40-character Z85 CURVE key", path);
+	}
+	memcpy(out, buf, 40);
+	out[40] = '\0';
+	repat_free_secret(buf, len);
+	return REPAT_OK;
+}
+
+static int
+load_keys(struct broker *b, char *errbuf)
+{
+	const struct broker_config *c = &b->cfg;
+	char pub[41];
+	char *pass = NULL;
+	X509 *cert = NULL;
+	int rc;
+
+	rc = repat_key_load(c->sign_key, NULL, &b->sign_key, errbuf);
+	if (rc == REPAT_EPASS) {
+		if ((rc = repat_passphrase(c->passphrase_file,
+		    "broker signing key passphrase: ", &pass, errbuf)) != 0)
+			return rc;
+		rc = repat_key_load(c->sign_key, pass, &b->sign_key, errbuf);
+		repat_free_secret(pass, strlen(pass));
+	}
+	if (rc != 0)
+		return rc;
+	if ((rc = repat_cert_load(c->sign_cert, &cert, errbuf)) != 0)
+		return rc;
+	rc = repat_cert_to_der(cert, &b->cert_der, &b->cert_der_len);
+	X509_free(cert);
+	if (rc != 0)
+		return repat_errf(errbuf, rc, "%s: cannot encode", c->sign_cert);
+	if ((rc = read_z85(c->curve_key, b->curve_secret_z85, errbuf)) != 0 ||
+	    (rc = read_z85(c->curve_public, pub, errbuf)) != 0)
+		return rc;
+	if (zmq_z85_decode(b->curve_pub, pub) == NULL)
+		return repat_errf(errbuf, REPAT_EINVAL, "%s: bad Z85",
+		    c->curve_public);
+	if ((b->trust = repat_trust_load(c->trust, errbuf)) == NULL)
+		return REPAT_ECERT;
+	return REPAT_OK;
+}
+
+static int
+setup_sockets(struct broker *b, char *errbuf)
+{
+	uint8_t secret[32];
+	int one = 1, zero = 0, ivl, tmo, linger = 500;
+	int64_t max = b->cfg.max_frame;
+
+	b->zctx = zmq_ctx_new();
+	b->zap = zmq_socket(b->zctx, ZMQ_REP);
+	if (zmq_bind(b->zap, "inproc://zeromq.zap.01") != 0)
+		return repat_errf(errbuf, REPAT_EIO, "zap: %s",
+		    zmq_strerror(errno));
+	b->router = zmq_socket(b->zctx, ZMQ_ROUTER);
+	if (zmq_z85_decode(secret, b->curve_secret_z85) == NULL)
+		return repat_errf(errbuf, REPAT_EINVAL, "%s: bad Z85",
+		    b->cfg.curve_key);
+	ivl = (int)b->cfg.heartbeat_ms;
+	tmo = ivl * 3;
+	zmq_setsockopt(b->router, ZMQ_CURVE_SERVER, &one, sizeof(one));
+	zmq_setsockopt(b->router, ZMQ_CURVE_SECRETKEY, secret, 32);
+	repat_wipe(secret, sizeof(secret));
+	zmq_setsockopt(b->router, ZMQ_ZAP_DOMAIN, "repat", 5);
+	zmq_setsockopt(b->router, ZMQ_MAXMSGSIZE, &max, sizeof(max));
+	zmq_setsockopt(b->router, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
+	zmq_setsockopt(b->router, ZMQ_ROUTER_HANDOVER, &zero, sizeof(zero));
+	zmq_setsockopt(b->router, ZMQ_HEARTBEAT_IVL, &ivl, sizeof(ivl));
+	zmq_setsockopt(b->router, ZMQ_HEARTBEAT_TIMEOUT, &tmo, sizeof(tmo));
+	zmq_setsockopt(b->router, ZMQ_HEARTBEAT_TTL, &tmo, sizeof(tmo));
+	zmq_setsockopt(b->router, ZMQ_LINGER, &linger, sizeof(linger));
+	if (zmq_bind(b->router, b->cfg.endpoint) != 0)
+		return repat_errf(errbuf, REPAT_EIO, "%s: %s",
+		    b->cfg.endpoint, zmq_strerror(errno));
+	return REPAT_OK;
+}
+
+int
+broker_audit(struct broker *b, Repat__AuditEntry *e)
+{
+	int rc;
+
+	rc = audit_append(&b->audit, &b->store, e, broker_now(b));
+	if (rc != 0)
+		repat_log_warnx("audit: cannot append: %s",
+		    repat_strerror(rc));
+	return rc;
+}
+
+static int
+audit_start(struct broker *b)
+{
+	Repat__AuditEntry e = REPAT__AUDIT_ENTRY__INIT;
+	char err[REPAT_ERRBUF_LEN];
+	int rc;
+
+	if ((rc = store_begin(&b->store)) != 0)
+		return rc;
+	e.kind = REPAT__AUDIT_KIND__AUDIT_BROKER_STARTED;
+	rc = broker_audit(b, &e);
+	if (rc == 0 && b->cfg.authorization == BROKER_AUTH_OPEN) {
+		repat__audit_entry__init(&e);
+		e.kind = REPAT__AUDIT_KIND__AUDIT_OPEN_AUTHORIZATION;
+		e.detail = "authorization = open: no agreement is checked";
+		rc = broker_audit(b, &e);
+	}
+	if (rc == 0 && b->cfg.test_mode) {
+		repat__audit_entry__init(&e);
+		e.kind = REPAT__AUDIT_KIND__AUDIT_TEST_CLOCK;
+		e.detail = "test_mode = yes: the clock may be shifted";
+		rc = broker_audit(b, &e);
+	}
+	if (rc == 0)
+		rc = store_commit(&b->store, err);
+	if (rc != 0) {
+		store_rollback(&b->store);
+		audit_rolled_back(&b->audit);
+		return rc;
+	}
+	audit_committed(&b->audit);
+	return REPAT_OK;
+}
+
+int
+broker_init(struct broker *b, const char *conf, char *errbuf)
+{
+	struct sigaction sa;
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	b->accepting = true;
+	b->lock_fd = -1;
+	/* First: a SIGTERM during start-up must still end in a clean exit. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((rc = broker_config_load(conf, &b->cfg, errbuf)) != 0)
+		return rc;
+	repat_log_init("repat-broker", b->cfg.log_level);
+	if ((rc = load_keys(b, errbuf)) != 0)
+		return rc;
+	if ((rc = broker_lock(b->cfg.database, &b->lock_fd, errbuf)) != 0)
+		return rc;
+	if ((rc = store_open(&b->store, b->cfg.database, errbuf)) != 0)
+		return rc;
+	if ((rc = audit_open(&b->audit, &b->store, errbuf)) != 0)
+		return rc;
+	if ((rc = checkpoint_open(b, errbuf)) != 0)
+		return rc;
+	if ((rc = setup_sockets(b, errbuf)) != 0)
+		return rc;
+	if ((rc = audit_start(b)) != 0)
+		return repat_errf(errbuf, rc, "%s: cannot write the audit log",
+		    b->cfg.database);
+	(void)checkpoint_maybe(b, true);
+	(void)authorize_reload(b);
+	if (b->cfg.authorization == BROKER_AUTH_OPEN)
+		repat_log_warnx("authorization = open: every registered agent "
+		    "may write to every other (tests only)");
+	if (b->cfg.test_mode)
+		repat_log_warnx("test_mode = yes: clock offset %lld ms",
+		    (long long)b->cfg.clock_offset_ms);
+	repat_log_info("listening on %s, database %s, audit size %llu",
+	    b->cfg.endpoint, b->cfg.database,
+	    (unsigned long long)b->audit.committed);
+	return REPAT_OK;
+}
+
+void
+broker_free(struct broker *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nout; i++)
+		free(b->out[i].data);
+	free(b->out);
+	session_table_clear(&b->sessions);
+	if (b->router != NULL)
+		zmq_close(b->router);
+	if (b->zap != NULL)
+		zmq_close(b->zap);
+	if (b->zctx != NULL)
+		zmq_ctx_term(b->zctx);
+	checkpoint_close(&b->ckpt);
+	audit_close(&b->audit);
+	store_close(&b->store);
+	repat_agreements_destroy(&b->agreements);
+	repat_trust_destroy(&b->trust);
+	EVP_PKEY_free(b->sign_key);
+	free(b->cert_der);
+	repat_wipe(b->curve_secret_z85, sizeof(b->curve_secret_z85));
+	broker_config_clear(&b->cfg);
+	if (b->lock_fd >= 0)
+		close(b->lock_fd);
+	memset(b, 0, sizeof(*b));
+}
+
+/* ------------------------------------------------------------ sending */
+
+void
+broker_queue(struct broker *b, const struct session *s, uint8_t *data,
+    size_t len)
+{
+	struct outframe *o;
+
+	if (b->nout == b->outcap) {
+		b->outcap = b->outcap ? b->outcap * 2 : 64;
+		b->out = repat_xrealloc(b->out, b->outcap * sizeof(*b->out));
+	}
+	o = &b->out[b->nout++];
+	memcpy(o->key, s->key, BROKER_CURVE_LEN);
+	memcpy(o->rid, s->rid, s->rid_len);
+	o->rid_len = s->rid_len;
+	o->data = data;
+	o->len = len;
+}
+
+void
+broker_queue_frame(struct broker *b, const struct session *s,
+    const Repat__Frame *f)
+{
+	uint8_t *buf;
+	size_t len;
+
+	repat_encode(&f->base, &buf, &len);
+	broker_queue(b, s, buf, len);
+}
+
+static int
+send_to(struct broker *b, const uint8_t *rid, size_t rid_len,
+    const uint8_t *data, size_t len)
+{
+	if (zmq_send(b->router, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+		return -errno;
+	if (zmq_send(b->router, data, len, ZMQ_DONTWAIT) < 0)
+		return -errno;
+	return 0;
+}
+
+int
+broker_send(struct broker *b, struct session *s, const uint8_t *data,
+    size_t len)
+{
+	int rc;
+
+	if (s->unreachable)
+		return REPAT_EIO;
+	rc = send_to(b, s->rid, s->rid_len, data, len);
+	if (rc == -EHOSTUNREACH) {
+		repat_log_debug("session %s: peer gone", s->agent_id);
+		s->unreachable = true;
+	}
+	return rc == 0 ? REPAT_OK : REPAT_EIO;
+}
+
+static void
+flush_out(struct broker *b, bool send)
+{
+	struct session *s;
+	struct outframe *o;
+	size_t i;
+
+	for (i = 0; i < b->nout; i++) {
+		o = &b->out[i];
+		if (send && send_to(b, o->rid, o->rid_len, o->data,
+		    o->len) == -EHOSTUNREACH &&
+		    (s = session_find(&b->sessions, o->key)) != NULL &&
+		    s->rid_len == o->rid_len &&
+		    memcmp(s->rid, o->rid, o->rid_len) == 0)
+			s->unreachable = true;
+		free(o->data);
+	}
+	b->nout = 0;
+}
+
+/* ------------------------------------------------------------ groups */
+
+static void
+sign_receipt(struct broker *b, struct session *s)
+{
+	Repat__ReceiptBody body = REPAT__RECEIPT_BODY__INIT;
+	Repat__Receipt r = REPAT__RECEIPT__INIT;
+	Repat__Frame f = REPAT__FRAME__INIT;
+	ProtobufCBinaryData *ids, *hashes;
+	uint8_t sig[REPAT_SIG_LEN], *buf;
+	size_t i, len;
+
+	ids = repat_xcalloc(s->r_n, sizeof(*ids));
+	hashes = repat_xcalloc(s->r_n, sizeof(*hashes));
+	for (i = 0; i < s->r_n; i++) {
+		ids[i].data = s->r_ids[i];
+		ids[i].len = 16;
+		hashes[i].data = s->r_hashes[i];
+		hashes[i].len = 32;
+	}
+	body.n_message_ids = body.n_envelope_hashes = s->r_n;
+	body.message_ids = ids;
+	body.envelope_hashes = hashes;
+	body.broker_time_ms = broker_now(b);
+	body.sender = s->agent_id;
+	repat_encode(&body.base, &buf, &len);
+	if (repat_sign(b->sign_key, REPAT_PURPOSE_RECEIPT, buf, len, sig) != 0)
+		repat_fatalx("receipt: signing failed");
+	r.body.data = buf;
+	r.body.len = len;
+	r.signature.data = sig;
+	r.signature.len = sizeof(sig);
+	f.command_case = REPAT__FRAME__COMMAND_RECEIPT;
+	f.receipt = &r;
+	broker_queue_frame(b, s, &f);
+	free(buf);
+	free(ids);
+	free(hashes);
+	s->r_n = 0;
+}
+
+int
+broker_group_begin(struct broker *b)
+{
+	return store_begin(&b->store);
+}
+
+/* After a failed COMMIT, the sessions' view of acks is reloaded. */
+static void
+resync_sessions(struct broker *b)
+{
+	struct agent_row a;
+	struct session *s;
+	size_t i;
+
+	for (i = 0; i < b->sessions.n; i++) {
+		s = b->sessions.s[i];
+		s->r_n = 0;
+		if (s->state != SESSION_ACTIVE ||
+		    store_agent_get(&b->store, s->agent_id, &a) != 0)
+			continue;
+		s->acked = a.acked_seq;
+		if (s->sent < s->acked)
+			s->sent = s->acked;
+	}
+}
+
+void
+broker_group_end(struct broker *b)
+{
+	char err[REPAT_ERRBUF_LEN];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < b->sessions.n; i++)
+		if (b->sessions.s[i]->r_n > 0)
+			sign_receipt(b, b->sessions.s[i]);
+	rc = store_commit(&b->store, err);
+	if (rc != 0) {
+		repat_log_warnx("commit failed, group dropped (clients will "
+		    "resend): %s", err);
+		audit_rolled_back(&b->audit);
+		flush_out(b, false);
+		resync_sessions(b);
+		return;
+	}
+	audit_committed(&b->audit);
+	(void)checkpoint_maybe(b, false);
+	flush_out(b, true);
+	deliver_pump_all(b);
+}
+
+void
+broker_refusal(struct broker *b)
+{
+	if (b->refusals++ == 0)
+		b->refusals_since_ms = broker_now(b);
+}
+
+static void
+flush_refusals(struct broker *b, bool force)
+{
+	Repat__AuditEntry e = REPAT__AUDIT_ENTRY__INIT;
+
+	if (b->refusals == 0 || (!force &&
+	    broker_now(b) - b->refusals_since_ms < REFUSAL_FLUSH_MS))
+		return;
+	if (broker_group_begin(b) != 0)
+		return;
+	e.kind = REPAT__AUDIT_KIND__AUDIT_AGENT_REFUSED;
+	e.has_count = 1;
+	e.count = b->refusals;
+	e.detail = "refused or unauthenticated peers (aggregated)";
+	repat_log_info("refused %u unauthenticated frames or hellos",
+	    b->refusals);
+	b->refusals = 0;
+	(void)broker_audit(b, &e);
+	broker_group_end(b);
+}
+
+/* ------------------------------------------------------------ input */
+
+/* Receives one message (routing id + body); false when none is waiting. */
+static bool
+take_frame(struct broker *b)
+{
+	zmq_msg_t rid, body, extra;
+	const char *user;
+	uint8_t key[32];
+	struct session *s;
+	int more = 0;
+	size_t sz = sizeof(more);
+
+	zmq_msg_init(&rid);
+	if (zmq_msg_recv(&rid, b->router, ZMQ_DONTWAIT) < 0) {
+		zmq_msg_close(&rid);
+		return false;
+	}
+	zmq_msg_init(&body);
+	if (zmq_msg_recv(&body, b->router, ZMQ_DONTWAIT) < 0)
+		goto out;
+	zmq_getsockopt(b->router, ZMQ_RCVMORE, &more, &sz);
+	if (more) {
+		/* One Frame per ZeroMQ message: multipart is malformed. */
+		while (more) {
+			zmq_msg_init(&extra);
+			zmq_msg_recv(&extra, b->router, 0);
+			zmq_msg_close(&extra);
+			zmq_getsockopt(b->router, ZMQ_RCVMORE, &more, &sz);
+		}
+		broker_refusal(b);
+		goto out;
+	}
+	user = zmq_msg_gets(&body, "User-Id");
+	if (user == NULL || strlen(user) != 40 ||
+	    zmq_z85_decode(key, user) == NULL ||
+	    zmq_msg_size(&rid) > BROKER_MAX_ROUTING_ID ||
+	    (s = session_get(&b->sessions, key)) == NULL) {
+		broker_refusal(b);
+		goto out;
+	}
+	if (s->rid_len != zmq_msg_size(&rid) ||
+	    memcmp(s->rid, zmq_msg_data(&rid), s->rid_len) != 0) {
+		/* The peer reconnected (new routing id): same CURVE key. */
+		s->rid_len = zmq_msg_size(&rid);
+		memcpy(s->rid, zmq_msg_data(&rid), s->rid_len);
+		s->unreachable = false;
+		if (s->state == SESSION_ACTIVE) {
+			s->sent = s->acked;
+			s->dirty = true;
+		}
+	}
+	s->unreachable = false;
+	s->last_seen_ms = broker_now(b);
+	dispatch(b, s, zmq_msg_data(&body), zmq_msg_size(&body));
+out:
+	zmq_msg_close(&body);
+	zmq_msg_close(&rid);
+	return true;
+}
+
+static void
+take_group(struct broker *b)
+{
+	zmq_pollitem_t it = { b->router, 0, ZMQ_POLLIN, 0 };
+	uint64_t deadline;
+	int64_t n = 0, left;
+
+	if (broker_group_begin(b) != 0)
+		return;
+	deadline = broker_now(b) + (uint64_t)b->cfg.group_commit_wait_ms;
+	while (n < b->cfg.group_commit_size) {
+		if (take_frame(b)) {
+			n++;
+			continue;
+		}
+		left = (int64_t)(deadline - broker_now(b));
+		if (left <= 0 || deadline < broker_now(b) ||
+		    zmq_poll(&it, 1, (long)left) <= 0)
+			break;
+	}
+	broker_group_end(b);
+}
+
+/* ------------------------------------------------------------ reload */
+
+static void
+reload(struct broker *b)
+{
+	char err[REPAT_ERRBUF_LEN];
+	repat_trust_t *t;
+
+	broker_got_hup = 0;
+	if ((t = repat_trust_load(b->cfg.trust, err)) == NULL) {
+		repat_log_warnx("reload: keeping the old trust bundle: %s",
+		    err);
+	} else {
+		repat_trust_destroy(&b->trust);
+		b->trust = t;
+		certcache_clear(&b->certs);
+		repat_log_info("reload: trust bundle and CRLs reloaded");
+	}
+	(void)authorize_reload(b);
+	session_recheck_all(b);
+}
+
+int
+broker_run(struct broker *b)
+{
+	zmq_pollitem_t items[2] = {
+		{ b->router, 0, ZMQ_POLLIN, 0 },
+		{ b->zap, 0, ZMQ_POLLIN, 0 },
+	};
+	uint64_t now;
+	int rc;
+
+	while (!broker_got_term) {
+		rc = zmq_poll(items, 2, 100);
+		if (rc < 0 && errno != EINTR) {
+			repat_log_warn("zmq_poll");
+			return REPAT_EIO;
+		}
+		if (broker_got_hup)
+			reload(b);
+		if (items[1].revents & ZMQ_POLLIN)
+			zap_serve(b);
+		if (!broker_got_term && (items[0].revents & ZMQ_POLLIN))
+			take_group(b);
+		now = broker_now(b);
+		if (now - b->last_sweep_ms >= SWEEP_MS) {
+			b->last_sweep_ms = now;
+			deliver_timers(b);
+			flush_refusals(b, false);
+			(void)checkpoint_maybe(b, false);
+		}
+		if (now - b->last_ckpt_ms >= (uint64_t)b->cfg.checkpoint_ms) {
+			b->last_ckpt_ms = now;
+			store_checkpoint(&b->store);
+		}
+	}
+	flush_refusals(b, true);
+	(void)checkpoint_maybe(b, true);
+	store_checkpoint(&b->store);
+	repat_log_info("stopping: every receipted message is on disk");
+	return REPAT_OK;
+}

@@ -1,0 +1,432 @@
+/*
+ * store.c: the broker's SQLite file (DESIGN.md §9).
+ *
+ * One writer connection, used only by the loop's thread, with every
+ * statement prepared once. A group of commands runs in one transaction
+ * (BEGIN IMMEDIATE .. COMMIT) with a savepoint per command, so one bad
+ * submit never rolls back its neighbours. synchronous=FULL makes COMMIT
+ * the durability point. wal_autocheckpoint is off: a second connection
+ * checkpoints from the timer, so a checkpoint never stalls a COMMIT.
+ *
+ * Schema (user_version 3):
+ *
+ *   meta(name, value)          audit key, broker facts
+ *   agents(id, ..., next_seq, acked_seq)
+ *                              registered agents, their certificates and
+ *                              their delivery stream: next_seq is the next
+ *                              number to assign, acked_seq the cumulative
+ *                              ack
+ *   messages(id, ...)          accepted envelopes, kept until expiry for
+ *                              replay detection
+ *   queue(recipient, seq, kind, message_id | notice, state)
+ *                              the per-recipient stream: seq 1, 2, 3, ...
+ *                              no gaps; kind 0 a message, 1 a notice;
+ *                              state 0 pending, 1 delivered
+ *   audit(idx, entry, leaf_hash)
+ *                              the audit log, leaves of the Merkle tree
+ *   cases(case_ref, record)    (version 2) the SOP's cases, CaseRecord
+ *                              blobs (repat_case_encode)
+ *   reminders(request_id, ...) (version 4) overdue requests reminded
+ *   checkpoints(size, root, note, signed_ms)
+ *                              (version 3) signed audit checkpoints, the
+ *                              latest also in DATABASE.checkpoint
+ *
+ * Compatibility: a change to any table bumps BROKER_SCHEMA_VERSION and
+ * adds a migration below; old migrations are never edited.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "repat/db.h"
+#include "repat/err.h"
+#include "repat/log.h"
+#include "repat/mem.h"
+
+static const struct repat_db_migration migrations[BROKER_SCHEMA_VERSION] = {
+	{ "CREATE TABLE meta(name TEXT PRIMARY KEY, value BLOB NOT NULL);"
+	  "CREATE TABLE agents("
+	  " id TEXT PRIMARY KEY,"
+	  " country TEXT NOT NULL,"
+	  " role INTEGER NOT NULL,"
+	  " sign_cert BLOB NOT NULL,"
+	  " enc_cert BLOB NOT NULL,"
+	  " sign_pub BLOB NOT NULL,"
+	  " registered_ms INTEGER NOT NULL,"
+	  " last_seen_ms INTEGER NOT NULL DEFAULT 0,"
+	  " next_seq INTEGER NOT NULL DEFAULT 1,"
+	  " acked_seq INTEGER NOT NULL DEFAULT 0);"
+	  "CREATE TABLE messages("
+	  " id BLOB PRIMARY KEY,"
+	  " sender TEXT NOT NULL,"
+	  " recipient TEXT NOT NULL REFERENCES agents(id),"
+	  " type INTEGER NOT NULL,"
+	  " created_ms INTEGER NOT NULL,"
+	  " expires_ms INTEGER NOT NULL,"
+	  " accepted_ms INTEGER NOT NULL,"
+	  " hash BLOB NOT NULL,"
+	  " envelope BLOB,"
+	  " relay TEXT);"
+	  "CREATE TABLE queue("
+	  " recipient TEXT NOT NULL REFERENCES agents(id),"
+	  " seq INTEGER NOT NULL,"
+	  " kind INTEGER NOT NULL,"
+	  " message_id BLOB REFERENCES messages(id),"
+	  " notice BLOB,"
+	  " accepted_ms INTEGER NOT NULL,"
+	  " expires_ms INTEGER NOT NULL,"
+	  " state INTEGER NOT NULL DEFAULT 0,"
+	  " PRIMARY KEY(recipient, seq)) WITHOUT ROWID;"
+	  "CREATE INDEX queue_expiry ON queue(expires_ms)"
+	  " WHERE state = 0 AND kind = 0;"
+	  "CREATE INDEX queue_pending ON queue(recipient, state);"
+	  "CREATE TABLE audit("
+	  " idx INTEGER PRIMARY KEY,"
+	  " entry BLOB NOT NULL,"
+	  " leaf_hash BLOB NOT NULL);" },
+	/* 2: cases of the SOP state machine, as CaseRecord blobs */
+	{ "CREATE TABLE cases("
+	  " case_ref TEXT PRIMARY KEY,"
+	  " record BLOB NOT NULL,"
+	  " updated_ms INTEGER NOT NULL);" },
+	/* version 3: signed audit checkpoints (checkpoint.c) */
+	{ "CREATE TABLE checkpoints("
+	  " size INTEGER PRIMARY KEY,"
+	  " root BLOB NOT NULL,"
+	  " note BLOB NOT NULL,"
+	  " signed_ms INTEGER NOT NULL);" },
+	/* version 4: overdue requests already reminded (remind.c) */
+	{ "CREATE TABLE reminders("
+	  " request_id BLOB PRIMARY KEY,"
+	  " waiting_on TEXT NOT NULL,"
+	  " due_ms INTEGER NOT NULL,"
+	  " sent_ms INTEGER NOT NULL);" },
+};
+
+_Static_assert(ST_COUNT_ <= 32, "struct store holds 32 statements");
+
+static const char *const sql[ST_COUNT_] = {
+	[ST_AGENT_GET] = "SELECT sign_pub, next_seq, acked_seq FROM agents"
+	    " WHERE id = ?1",
+	[ST_AGENT_PUT] = "INSERT INTO agents(id, country, role, sign_cert,"
+	    " enc_cert, sign_pub, registered_ms) VALUES(?1,?2,?3,?4,?5,?6,?7)"
+	    " ON CONFLICT(id) DO UPDATE SET role = excluded.role,"
+	    " sign_cert = excluded.sign_cert, enc_cert = excluded.enc_cert,"
+	    " sign_pub = excluded.sign_pub",
+	[ST_AGENT_SEQ] = "SELECT next_seq, acked_seq FROM agents WHERE id = ?1",
+	[ST_AGENT_NEXT] = "UPDATE agents SET next_seq = next_seq + 1"
+	    " WHERE id = ?1 RETURNING next_seq - 1",
+	[ST_AGENT_ACKED] = "UPDATE agents SET acked_seq = ?2 WHERE id = ?1"
+	    " AND acked_seq < ?2",
+	[ST_AGENT_SEEN] = "UPDATE agents SET last_seen_ms = ?2 WHERE id = ?1",
+	[ST_MSG_GET] = "SELECT hash FROM messages WHERE id = ?1",
+	[ST_MSG_PUT] = "INSERT INTO messages(id, sender, recipient, type,"
+	    " created_ms, expires_ms, accepted_ms, hash, envelope, relay)"
+	    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+	[ST_Q_PUT] = "INSERT INTO queue(recipient, seq, kind, message_id,"
+	    " notice, accepted_ms, expires_ms) VALUES(?1,?2,?3,?4,?5,?6,?7)",
+	[ST_Q_GET] = "SELECT q.kind, q.notice, q.accepted_ms, m.envelope"
+	    " FROM queue q LEFT JOIN messages m ON m.id = q.message_id"
+	    " WHERE q.recipient = ?1 AND q.seq = ?2",
+	[ST_Q_RANGE] = "SELECT q.seq, q.kind, q.message_id, m.sender, m.type"
+	    " FROM queue q LEFT JOIN messages m ON m.id = q.message_id"
+	    " WHERE q.recipient = ?1 AND q.seq > ?2 AND q.seq <= ?3"
+	    " AND q.state = 0 ORDER BY q.seq",
+	[ST_Q_STATE] = "UPDATE queue SET state = ?3 WHERE recipient = ?1"
+	    " AND seq = ?2",
+	[ST_Q_EXPIRED] = "SELECT q.recipient, q.seq, q.message_id, m.sender,"
+	    " m.type FROM queue q JOIN messages m ON m.id = q.message_id"
+	    " WHERE q.state = 0 AND q.kind = 0 AND q.expires_ms <= ?1"
+	    " ORDER BY q.expires_ms LIMIT 256",
+	[ST_Q_TO_NOTICE] = "UPDATE queue SET kind = 1, notice = ?3"
+	    " WHERE recipient = ?1 AND seq = ?2",
+	[ST_AUDIT_PUT] = "INSERT INTO audit(idx, entry, leaf_hash)"
+	    " VALUES(?1,?2,?3)",
+	[ST_META_GET] = "SELECT value FROM meta WHERE name = ?1",
+	[ST_META_PUT] = "INSERT OR REPLACE INTO meta(name, value) VALUES(?1,?2)",
+	[ST_AGENT_ALL] = "SELECT sign_cert, enc_cert FROM agents ORDER BY id",
+	[ST_AGENT_IDENT] = "SELECT country, role FROM agents WHERE id = ?1",
+	[ST_CASE_GET] = "SELECT record FROM cases WHERE case_ref = ?1",
+	[ST_CASE_PUT] = "INSERT OR REPLACE INTO cases(case_ref, record,"
+	    " updated_ms) VALUES(?1,?2,?3)",
+};
+
+int
+store_open(struct store *st, const char *path, char *errbuf)
+{
+	int rc, i;
+
+	memset(st, 0, sizeof(*st));
+	rc = repat_db_open(path, migrations, BROKER_SCHEMA_VERSION,
+	    REPAT_DB_NO_AUTOCHECKPOINT, &st->db, errbuf);
+	if (rc != 0)
+		return rc;
+	rc = repat_db_open(path, migrations, BROKER_SCHEMA_VERSION,
+	    REPAT_DB_NO_AUTOCHECKPOINT, &st->ckpt, errbuf);
+	if (rc != 0) {
+		store_close(st);
+		return rc;
+	}
+	for (i = 0; i < ST_COUNT_; i++)
+		st->st[i] = repat_db_prepare(st->db, sql[i]);
+	return REPAT_OK;
+}
+
+void
+store_close(struct store *st)
+{
+	int i;
+
+	for (i = 0; i < ST_COUNT_; i++)
+		sqlite3_finalize(st->st[i]);
+	if (st->db != NULL)
+		sqlite3_close_v2(st->db);
+	if (st->ckpt != NULL)
+		sqlite3_close_v2(st->ckpt);
+	memset(st, 0, sizeof(*st));
+}
+
+sqlite3_stmt *
+store_stmt(struct store *st, int i)
+{
+	sqlite3_stmt *s = st->st[i];
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+int
+store_begin(struct store *st)
+{
+	char errbuf[REPAT_ERRBUF_LEN];
+	int rc;
+
+	if (st->in_tx)
+		return REPAT_OK;
+	rc = repat_db_exec(st->db, "BEGIN IMMEDIATE", errbuf);
+	if (rc != 0) {
+		repat_log_warnx("store: begin: %s", errbuf);
+		return rc;
+	}
+	st->in_tx = true;
+	return REPAT_OK;
+}
+
+int
+store_commit(struct store *st, char *errbuf)
+{
+	int rc;
+
+	if (!st->in_tx)
+		return REPAT_OK;
+	rc = repat_db_exec(st->db, "COMMIT", errbuf);
+	if (rc != 0) {
+		store_rollback(st);
+		return rc;
+	}
+	st->in_tx = false;
+	return REPAT_OK;
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (sqlite3_get_autocommit(st->db) == 0)
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->in_tx = false;
+}
+
+int
+store_savepoint(struct store *st)
+{
+	char errbuf[REPAT_ERRBUF_LEN];
+
+	return repat_db_exec(st->db, "SAVEPOINT cmd", errbuf);
+}
+
+void
+store_release(struct store *st)
+{
+	(void)sqlite3_exec(st->db, "RELEASE cmd", NULL, NULL, NULL);
+}
+
+void
+store_rollback_to(struct store *st)
+{
+	(void)sqlite3_exec(st->db, "ROLLBACK TO cmd; RELEASE cmd", NULL, NULL,
+	    NULL);
+}
+
+void
+store_checkpoint(struct store *st)
+{
+	int log = 0, done = 0, rc;
+
+	rc = sqlite3_wal_checkpoint_v2(st->ckpt, NULL,
+	    SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		repat_log_warnx("store: wal checkpoint: %s",
+		    sqlite3_errmsg(st->ckpt));
+}
+
+int
+store_meta_get(struct store *st, const char *name, uint8_t **out,
+    size_t *len)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_META_GET);
+	int n;
+
+	*out = NULL;
+	*len = 0;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return REPAT_ENOENT;
+	}
+	n = sqlite3_column_bytes(s, 0);
+	*out = repat_xmalloc((size_t)n + 1);
+	if (n > 0)
+		memcpy(*out, sqlite3_column_blob(s, 0), (size_t)n);
+	*len = (size_t)n;
+	sqlite3_reset(s);
+	return REPAT_OK;
+}
+
+int
+store_meta_put(struct store *st, const char *name, const uint8_t *v,
+    size_t len)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_META_PUT);
+	int rc;
+
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, v, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? REPAT_OK : repat_db_err(rc);
+}
+
+int
+store_agent_get(struct store *st, const char *id, struct agent_row *a)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_AGENT_GET);
+
+	memset(a, 0, sizeof(*a));
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return REPAT_ENOENT;
+	}
+	snprintf(a->id, sizeof(a->id), "%s", id);
+	if (sqlite3_column_bytes(s, 0) == 32)
+		memcpy(a->sign_pub, sqlite3_column_blob(s, 0), 32);
+	a->next_seq = (uint64_t)sqlite3_column_int64(s, 1);
+	a->acked_seq = (uint64_t)sqlite3_column_int64(s, 2);
+	sqlite3_reset(s);
+	return REPAT_OK;
+}
+
+int
+store_agent_put(struct store *st, const struct repat_identity *id,
+    const uint8_t *sign_der, size_t sign_len, const uint8_t *enc_der,
+    size_t enc_len, const uint8_t pub[32], uint64_t now_ms, bool *created)
+{
+	struct agent_row a;
+	sqlite3_stmt *s;
+	int rc;
+
+	*created = store_agent_get(st, id->agent_id, &a) == REPAT_ENOENT;
+	s = store_stmt(st, ST_AGENT_PUT);
+	sqlite3_bind_text(s, 1, id->agent_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, id->country, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, id->role);
+	sqlite3_bind_blob(s, 4, sign_der, (int)sign_len, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 5, enc_der, (int)enc_len, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 6, pub, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, (sqlite3_int64)now_ms);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? REPAT_OK : repat_db_err(rc);
+}
+
+int
+store_next_seq(struct store *st, const char *recipient, uint64_t *seq)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_AGENT_NEXT);
+	int rc;
+
+	sqlite3_bind_text(s, 1, recipient, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return rc == SQLITE_DONE ? REPAT_ENOENT : repat_db_err(rc);
+	}
+	*seq = (uint64_t)sqlite3_column_int64(s, 0);
+	/* RETURNING: the row change happens when the statement completes. */
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? REPAT_OK : repat_db_err(rc);
+}
+
+int
+store_agent_identity(struct store *st, const char *id,
+    struct repat_identity *out)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_AGENT_IDENT);
+	const char *cc;
+
+	memset(out, 0, sizeof(*out));
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return REPAT_ENOENT;
+	}
+	snprintf(out->agent_id, sizeof(out->agent_id), "%s", id);
+	cc = (const char *)sqlite3_column_text(s, 0);
+	snprintf(out->country, sizeof(out->country), "%s", cc ? cc : "");
+	out->role = sqlite3_column_int(s, 1);
+	sqlite3_reset(s);
+	return REPAT_OK;
+}
+
+int
+store_case_get(struct store *st, const char *case_ref, struct repat_case *c)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_CASE_GET);
+	char err[REPAT_ERRBUF_LEN];
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	sqlite3_bind_text(s, 1, case_ref, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return REPAT_ENOENT;
+	}
+	rc = repat_case_decode(sqlite3_column_blob(s, 0),
+	    (size_t)sqlite3_column_bytes(s, 0), c, err);
+	sqlite3_reset(s);
+	if (rc != 0)	/* err may quote the record: not logged */
+		repat_log_warnx("store: a stored case does not decode (%s); "
+		    "run repat-broker check", repat_strerror(rc));
+	return rc;
+}
+
+int
+store_case_put(struct store *st, const struct repat_case *c)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_CASE_PUT);
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	repat_case_encode(c, &buf, &len);
+	sqlite3_bind_text(s, 1, c->case_ref, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, buf, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)c->updated_ms);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	free(buf);
+	return rc == SQLITE_DONE ? REPAT_OK : repat_db_err(rc);
+}

@@ -1,0 +1,157 @@
+#!/bin/sh
+# 52-corrupt-db.sh: a damaged broker database is detected, never silently
+# served (issue 9, hostile storage). From one database holding 20 accepted
+# messages, three damaged copies:
+#
+#   truncated  the file cut to 60%: the broker refuses to start, and
+#              `repat-broker check` says what is wrong;
+#   page       one bit of a b-tree page header of the messages table
+#              flipped: `check` reports it; a broker started on it must
+#              not accept (receipt) a message it cannot store properly;
+#   audit      one bit flipped inside an audit entry's bytes (a page that
+#              stays well-formed): only the audit recomputation can see
+#              it, and `check` names the entry.
+set -u
+B=${REPAT_BUILD:?REPAT_BUILD is not set}
+T=$(mktemp -d /tmp/repat-52.XXXXXX)
+BPID=
+cleanup() {
+	[ -n "$BPID" ] && { kill "$BPID" 2>/dev/null; wait "$BPID" 2>/dev/null; }
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+fail() {
+	echo "FAIL: $*" >&2
+	[ -f "$T/broker.log" ] && tail -20 "$T/broker.log" >&2
+	exit 1
+}
+ok() { echo "ok: $*"; }
+command -v python3 >/dev/null || { echo "SKIP: python3 is needed to damage the file"; exit 0; }
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# start_broker: 0 when it listens, 1 when it exited (refused to start).
+start_broker() {
+	: >"$T/broker.log"
+	"$B/repat-broker" -c "$CONF" >>"$T/broker.log" 2>&1 &
+	BPID=$!
+	i=0
+	until grep -q "listening on" "$T/broker.log" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -le 200 ] || fail "the broker neither started nor exited"
+		if ! kill -0 "$BPID" 2>/dev/null; then
+			wait "$BPID" 2>/dev/null
+			BPID=
+			return 1
+		fi
+		sleep 0.05
+	done
+	return 0
+}
+stop_broker() {
+	[ -n "$BPID" ] && { kill "$BPID"; wait "$BPID" 2>/dev/null; }
+	BPID=
+}
+
+PORT=$(free_port)
+"$B/repat" region init --out "$T/r" --port "$PORT" >"$T/region.log" 2>&1 ||
+	{ cat "$T/region.log"; fail "region init"; }
+CONF=$T/r/broker/broker.conf
+DB=$T/r/broker/broker.db
+sed -i 's/^authorization = .*/authorization = open/' "$CONF"
+start_broker || fail "the broker did not start on a new database"
+"$B/repat-bench" fill --region "$T/r" --to MM.DSW --drain >/dev/null ||
+	fail "hello"
+"$B/repat-bench" fill --region "$T/r" --count 20 >"$T/out" 2>&1 ||
+	{ cat "$T/out"; fail "20 messages"; }
+stop_broker
+rm -f "$DB-wal" "$DB-shm"
+"$B/repat-broker" check -c "$CONF" >"$T/check" 2>&1 ||
+	{ cat "$T/check"; fail "check of the undamaged database"; }
+cp "$DB" "$T/good.db"
+ok "a good database of 20 messages, check passes"
+
+restore() {
+	rm -f "$DB" "$DB-wal" "$DB-shm" "$DB.lock"
+	cp "$T/good.db" "$DB"
+}
+
+# --- truncated
+restore
+size=$(wc -c <"$DB")
+python3 -c "import os; os.truncate('$DB', ($size * 6 // 10) // 4096 * 4096)"
+if "$B/repat-broker" check -c "$CONF" >"$T/check" 2>&1; then
+	fail "check passed a truncated database"
+fi
+cat "$T/check"
+grep -qi "malformed\|corrupt\|integrity\|truncat" "$T/check" ||
+	fail "check's message does not say what is wrong"
+ok "check reports the truncated database"
+if start_broker; then
+	# TODO(broker, issue 9): start-up runs no quick_check, so a truncated
+	# file is opened and served (broker/store.c store_open or
+	# broker/broker.c broker_init could run PRAGMA quick_check, ~1 ms per
+	# MB, and refuse with its first line).
+	"$B/repat-bench" fill --region "$T/r" --count 1 >"$T/out" 2>&1
+	echo "XFAIL (known gap, see TODO): the broker started on a truncated" \
+	    "database; a submit got: $(cat "$T/out")"
+	stop_broker
+else
+	grep -qi "malformed\|corrupt\|integrity\|truncat\|database" \
+	    "$T/broker.log" || fail "the refusal does not say why: $(cat "$T/broker.log")"
+	ok "the broker refuses to start: $(tail -1 "$T/broker.log")"
+fi
+
+# --- a flipped bit in a b-tree page header of the messages table
+restore
+python3 - "$DB" <<'PY' || fail "could not damage the page"
+import sqlite3, sys
+p = sys.argv[1]
+c = sqlite3.connect("file:%s?mode=ro" % p, uri=True)
+root = c.execute("SELECT rootpage FROM sqlite_master WHERE name = 'messages'").fetchone()[0]
+ps = c.execute("PRAGMA page_size").fetchone()[0]
+c.close()
+off = (root - 1) * ps + (100 if root == 1 else 0)
+with open(p, "r+b") as f:
+    f.seek(off); b = f.read(1); f.seek(off); f.write(bytes([b[0] ^ 0x40]))
+PY
+if "$B/repat-broker" check -c "$CONF" >"$T/check" 2>&1; then
+	fail "check passed a database with a damaged page"
+fi
+cat "$T/check"
+ok "check reports the damaged page"
+if start_broker; then
+	"$B/repat-bench" fill --region "$T/r" --count 1 >"$T/out" 2>&1
+	rc=$?
+	cat "$T/out"
+	[ "$rc" = 0 ] && fail "a message was receipted into a damaged database"
+	ok "the broker started but receipted nothing into the damaged table"
+	stop_broker
+else
+	ok "the broker refuses to start: $(tail -1 "$T/broker.log")"
+fi
+
+# --- a flipped bit inside one audit entry (the page stays well-formed)
+restore
+python3 - "$DB" <<'PY' || fail "could not damage the entry"
+import sqlite3, sys
+p = sys.argv[1]
+c = sqlite3.connect("file:%s?mode=ro" % p, uri=True)
+idx, e = c.execute("SELECT idx, entry FROM audit ORDER BY idx LIMIT 1 OFFSET 5").fetchone()
+c.close()
+data = open(p, "rb").read()
+at = data.find(bytes(e))
+assert at >= 0 and data.find(bytes(e), at + 1) < 0, "entry not unique"
+off = at + len(e) // 2
+with open(p, "r+b") as f:
+    f.seek(off); b = f.read(1); f.seek(off); f.write(bytes([b[0] ^ 0x01]))
+print("flipped a bit of audit entry", idx)
+PY
+if "$B/repat-broker" check -c "$CONF" >"$T/check" 2>&1; then
+	fail "check passed a database with a tampered audit entry"
+fi
+cat "$T/check"
+grep -qi "entry\|audit" "$T/check" || fail "check does not name the audit entry"
+ok "check names the tampered audit entry"

@@ -1,0 +1,346 @@
+/*
+ * broker_harness.h: a real test region and a real repat-broker process for
+ * the broker's end-to-end tests (broker_e2e_test.c, client_test.c).
+ *
+ * `repat region init` makes the region in a fresh temporary folder; the
+ * broker's conf is rewritten for a free loopback port, open authorization
+ * and fast redelivery; the broker binary ($REPAT_BUILD/repat-broker) runs
+ * as a child process with its log in the folder. Agents are driven with
+ * lib/client.c; envelopes are built and signed here (no payload sealing:
+ * the broker never opens payloads, so the ciphertext is filler).
+ */
+#ifndef REPAT_BROKER_HARNESS_H
+#define REPAT_BROKER_HARNESS_H
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "repat/client.h"
+#include "repat/codec.h"
+#include "repat/conf.h"
+#include "repat/envelope.h"
+#include "repat/err.h"
+#include "repat/mem.h"
+#include "repat/pki.h"
+#include "repat/repat.h"
+#include "repat/sign.h"
+
+struct harness {
+	char dir[256];		/* the temporary folder */
+	char region[300];	/* DIR/region */
+	char conf[350];		/* the broker's conf */
+	char log[350];		/* the broker's stderr */
+	char endpoint[64];	/* tcp://127.0.0.1:PORT */
+	int port;
+	pid_t pid;		/* the broker, 0 when stopped */
+};
+
+/* One agent: keys, pinned broker and a client. */
+struct agent {
+	struct repat_keystore ks;
+	X509 *broker_cert;
+	char curve[41];		/* the broker's CURVE key */
+	repat_client_t *c;
+};
+
+static inline uint64_t
+h_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static inline void
+h_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static inline int
+h_free_port(void)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int fd, port;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+		close(fd);
+		return -1;
+	}
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+static inline const char *
+h_build(void)
+{
+	const char *b = getenv("REPAT_BUILD");
+
+	return b != NULL ? b : "build";
+}
+
+/* Rewrites the broker conf: our port, open authorization, extra lines. */
+static inline int
+h_write_conf(struct harness *h, const char *extra)
+{
+	FILE *f = fopen(h->conf, "w");
+
+	if (f == NULL)
+		return -1;
+	fprintf(f, "endpoint = %s\ndatabase = broker.db\nsign_key = sign.key\n"
+	    "sign_cert = sign.crt\ncurve_key = curve.key\n"
+	    "curve_public = curve.pub\ntrust = trust\n"
+	    "agreements = agreements\nauthorization = open\n"
+	    "log_level = %s\n%s%s", h->endpoint,
+	    getenv("REPAT_BROKER_LOG") ? getenv("REPAT_BROKER_LOG") : "info",
+	    extra != NULL && strstr(extra, "redeliver_") != NULL ? "" :
+	    "redeliver_min = 300ms\nredeliver_max = 2s\n",
+	    extra ? extra : "");
+	return fclose(f);
+}
+
+static inline int
+h_setup(struct harness *h, const char *extra)
+{
+	char cmd[1024];
+
+	memset(h, 0, sizeof(*h));
+	snprintf(h->dir, sizeof(h->dir), "/tmp/repat-e2e-XXXXXX");
+	if (mkdtemp(h->dir) == NULL)
+		return -1;
+	snprintf(h->region, sizeof(h->region), "%s/region", h->dir);
+	snprintf(h->conf, sizeof(h->conf), "%s/broker/broker.conf", h->region);
+	snprintf(h->log, sizeof(h->log), "%s/broker.log", h->dir);
+	snprintf(cmd, sizeof(cmd), "%s/repat region init --out %s >%s/init.log "
+	    "2>&1", h_build(), h->region, h->dir);
+	if (system(cmd) != 0)
+		return -1;
+	h->port = h_free_port();
+	snprintf(h->endpoint, sizeof(h->endpoint), "tcp://127.0.0.1:%d",
+	    h->port);
+	return h_write_conf(h, extra);
+}
+
+static inline int
+h_start(struct harness *h)
+{
+	char bin[512];
+	int fd;
+
+	snprintf(bin, sizeof(bin), "%s/repat-broker", h_build());
+	h->pid = fork();
+	if (h->pid < 0)
+		return -1;
+	if (h->pid == 0) {
+		fd = open(h->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd >= 0) {
+			dup2(fd, 2);
+			close(fd);
+		}
+		execl(bin, "repat-broker", "-c", h->conf, (char *)NULL);
+		_exit(127);
+	}
+	h_sleep_ms(150);
+	return 0;
+}
+
+/* Stops the broker with sig; the exit status (or -1 when killed). */
+static inline int
+h_stop(struct harness *h, int sig)
+{
+	int st = 0;
+
+	if (h->pid <= 0)
+		return 0;
+	kill(h->pid, sig);
+	waitpid(h->pid, &st, 0);
+	h->pid = 0;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static inline void
+h_teardown(struct harness *h)
+{
+	char cmd[600];
+
+	h_stop(h, SIGTERM);
+	if (getenv("REPAT_KEEP") == NULL) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", h->dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", h->dir);
+	} else {
+		fprintf(stderr, "kept %s\n", h->dir);
+	}
+}
+
+/* Loads agent id of the region (keys, pinned broker). */
+static inline int
+h_agent_load(struct harness *h, const char *id, struct agent *a)
+{
+	char dir[512], path[600], err[REPAT_ERRBUF_LEN];
+	repat_conf_t *conf;
+	FILE *f;
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	snprintf(dir, sizeof(dir), "%s/agents/%s", h->region, id);
+	if ((rc = repat_keystore_load(dir, NULL, &a->ks, err)) != 0) {
+		fprintf(stderr, "%s: %s\n", id, err);
+		return rc;
+	}
+	snprintf(path, sizeof(path), "%s/broker.crt", dir);
+	if ((rc = repat_cert_load(path, &a->broker_cert, err)) != 0) {
+		fprintf(stderr, "%s: %s\n", id, err);
+		return rc;
+	}
+	snprintf(path, sizeof(path), "%s/agent.conf", dir);
+	if ((conf = repat_conf_load(path, err)) == NULL) {
+		fprintf(stderr, "%s: %s\n", id, err);
+		return REPAT_EINVAL;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir,
+	    repat_conf_str(conf, "broker_curve_key", "broker_curve.pub"));
+	repat_conf_destroy(&conf);
+	/* broker_curve_key names a file: Z85 may contain '#' */
+	f = fopen(path, "r");
+	if (f == NULL || fgets(a->curve, sizeof(a->curve), f) == NULL ||
+	    strlen(a->curve) != 40) {
+		fprintf(stderr, "%s: cannot read a Z85 key\n", path);
+		if (f != NULL)
+			fclose(f);
+		return REPAT_EINVAL;
+	}
+	fclose(f);
+	return REPAT_OK;
+}
+
+static inline int
+h_agent_connect(struct harness *h, struct agent *a, uint64_t acked)
+{
+	struct repat_client_options o = { 0, acked };
+	char err[REPAT_ERRBUF_LEN];
+	int rc;
+
+	if (a->c == NULL &&
+	    (a->c = repat_client_new(&a->ks, h->endpoint, a->curve,
+	    a->broker_cert, err)) == NULL) {
+		fprintf(stderr, "client %s: %s\n", a->ks.id.agent_id, err);
+		return REPAT_EINVAL;
+	}
+	rc = repat_client_connect(a->c, &o, 5000, err);
+	if (rc != 0)
+		fprintf(stderr, "connect %s: %s\n", a->ks.id.agent_id, err);
+	return rc;
+}
+
+static inline void
+h_agent_free(struct agent *a)
+{
+	repat_client_destroy(&a->c);
+	X509_free(a->broker_cert);
+	repat_keystore_clear(&a->ks);
+	memset(a, 0, sizeof(*a));
+}
+
+/*
+ * A signed envelope from signer (whose certificate goes in), with header
+ * sender `sender` (normally the signer's id) to recipient. id: 16 bytes;
+ * filler: a byte that makes otherwise equal envelopes differ.
+ */
+static inline int
+h_envelope(const struct repat_keystore *signer, const char *sender,
+    const char *recipient, const uint8_t id[16], uint64_t created,
+    uint64_t expires, uint8_t filler, uint8_t **out, size_t *outlen)
+{
+	Repat__Header h = REPAT__HEADER__INIT;
+	Repat__CaseFacts facts = REPAT__CASE_FACTS__INIT;
+	Repat__Envelope e = REPAT__ENVELOPE__INIT;
+	Repat__SignedEnvelope se = REPAT__SIGNED_ENVELOPE__INIT;
+	ProtobufCBinaryData cert;
+	uint8_t enc[32], ct[64], sig[REPAT_SIG_LEN], *hb, *eb, *der = NULL;
+	size_t hl, el, dl;
+	int rc;
+
+	memset(enc, 0x11, sizeof(enc));
+	memset(ct, filler, sizeof(ct));
+	h.version = REPAT_WIRE_VERSION;
+	h.message_id.data = (uint8_t *)id;
+	h.message_id.len = 16;
+	h.case_ref = "TH-2026-000123";
+	h.type = REPAT__MESSAGE_TYPE__MESSAGE_TYPE_CASE_REFERRAL;
+	h.sender = (char *)sender;
+	h.recipient = (char *)recipient;
+	h.created_ms = created;
+	h.expires_ms = expires;
+	h.facts = &facts;
+	repat_encode(&h.base, &hb, &hl);
+	e.header.data = hb;
+	e.header.len = hl;
+	e.enc.data = enc;
+	e.enc.len = sizeof(enc);
+	e.ciphertext.data = ct;
+	e.ciphertext.len = sizeof(ct);
+	repat_encode(&e.base, &eb, &el);
+	rc = repat_sign(signer->sign_key, REPAT_PURPOSE_ENVELOPE, eb, el, sig);
+	if (rc == 0)
+		rc = repat_cert_to_der(signer->sign_cert, &der, &dl);
+	if (rc == 0) {
+		cert.data = der;
+		cert.len = dl;
+		se.envelope.data = eb;
+		se.envelope.len = el;
+		se.signature.data = sig;
+		se.signature.len = sizeof(sig);
+		se.n_certificates = 1;
+		se.certificates = &cert;
+		repat_encode(&se.base, out, outlen);
+	}
+	free(der);
+	free(hb);
+	free(eb);
+	return rc;
+}
+
+/* A fresh id whose first bytes say who and which. */
+static inline void
+h_id(uint8_t id[16], uint8_t who, uint32_t n)
+{
+	RAND_bytes(id, 16);
+	id[0] = who;
+	id[1] = (uint8_t)(n >> 24);
+	id[2] = (uint8_t)(n >> 16);
+	id[3] = (uint8_t)(n >> 8);
+	id[4] = (uint8_t)n;
+}
+
+static inline uint32_t
+h_id_n(const uint8_t id[16])
+{
+	return (uint32_t)id[1] << 24 | (uint32_t)id[2] << 16 |
+	    (uint32_t)id[3] << 8 | id[4];
+}
+
+#endif
