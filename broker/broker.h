@@ -261,8 +261,6 @@ void audit_committed(struct audit *a);
 void audit_rolled_back(struct audit *a);
 uint64_t audit_mark(const struct audit *a);
 void audit_rewind(struct audit *a, uint64_t mark);
-/* Recomputes the stored log; 0 or REPAT_ECORRUPT naming the entry. */
-int audit_check(sqlite3 *db, char *errbuf);
 
 /* ---------------------------------------------------------- checkpoint.c */
 
