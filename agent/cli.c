@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "repat/audit.h"
 #include "repat/codec.h"
 #include "repat/err.h"
 #include "repat/file.h"
@@ -18,16 +19,27 @@
 #include "repat/mem.h"
 #include "repat/pki.h"
 
+/*
+ * A failed audit check is loud and persistent: every command that acts as
+ * this agent repeats the alarm until an operator has looked into it.
+ */
+static const char *
+alarmed(const char *dir)
+{
+	(void)repat_audit_alarm_print(dir, stderr);
+	return dir;
+}
+
 const char *
 cli_agent_dir(const char *opt)
 {
 	const char *env;
 
 	if (opt != NULL && *opt != '\0')
-		return opt;
+		return alarmed(opt);
 	env = getenv("REPAT_DIR");
 	if (env != NULL && *env != '\0')
-		return env;
+		return alarmed(env);
 	fprintf(stderr, "repat: which agent? Give --dir DIR (the agent's "
 	    "folder, e.g. region/agents/TH.DATIP) or set REPAT_DIR.\n");
 	return NULL;

@@ -202,7 +202,6 @@ cmd_proof(int argc, char **argv)
 	repat_hex(id, 16, hex);
 	if ((ex = session_open(&s, CMD, dir_opt, pass)) != 0)
 		return ex;
-	(void)repat_audit_alarm_print(s.dir, stderr);
 	if ((ex = session_keys(&s)) != 0 || (ex = session_connect(&s)) != 0) {
 		if (ex == REPAT_EXIT_QUEUED)
 			fprintf(stderr, "repat proof: the broker does not "
