@@ -13,43 +13,7 @@
 #    listed by `status --overdue`;
 #  - SIGTERM exits 0 and `repat-broker check` passes.
 set -u
-B=${REPAT_BUILD:?REPAT_BUILD is not set}
-R="$B/repat"
-T=$(mktemp -d)
-BPID=
-stop_broker() {
-	if [ -n "$BPID" ]; then
-		kill "$BPID" 2>/dev/null
-		wait "$BPID" 2>/dev/null
-		BPID=
-	fi
-}
-trap 'stop_broker; rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM
-fail() {
-	echo "FAIL: $*" >&2
-	[ -f "$T/broker.log" ] && tail -20 "$T/broker.log" >&2
-	exit 1
-}
-ok() { echo "ok: $*"; }
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
-	    awk 'BEGIN { srand(); print 20000 + int(rand() * 30000) }'
-}
-wait_log() {	# wait_log PATTERN: until the broker logged it
-	i=0
-	until grep -q "$1" "$T/broker.log" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -le 100 ] || fail "the broker did not log: $1"
-		kill -0 "$BPID" 2>/dev/null || fail "the broker exited"
-		sleep 0.1
-	done
-}
-start_broker() {
-	"$B/repat-broker" -c "$BC" >>"$T/broker.log" 2>&1 &
-	BPID=$!
-	wait_log "listening on"
-}
+. "${REPAT_TOP:-.}/tests/integ/lib.sh"
 
 PORT=$(free_port)
 "$R" region init --out "$T/r" --port "$PORT" >"$T/region.log" 2>&1 ||
@@ -160,7 +124,7 @@ grep -q '"count": 1' "$T/overdue.json" || { cat "$T/overdue.json"; fail "json co
 start_broker
 sleep 0.5
 stop_broker
-[ "$(grep -c "reminder to MM.DSW" "$T/broker.log")" = 1 ] ||
+[ "$(cat "$T/broker.log.old" "$T/broker.log" | grep -c "reminder to MM.DSW")" = 1 ] ||
 	fail "reminded more than once"
 ok "an overdue request is reminded once and listed by status --overdue"
 

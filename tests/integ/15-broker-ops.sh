@@ -11,44 +11,7 @@
 #  - SIGTERM exits 0; a restored old database is refused (behind its
 #    signed checkpoint) until `restore-ack`.
 set -u
-B=${REPAT_BUILD:?REPAT_BUILD is not set}
-R="$B/repat"
-T=$(mktemp -d)
-BPID=
-stop_broker() {
-	if [ -n "$BPID" ]; then
-		kill "$BPID" 2>/dev/null
-		wait "$BPID"
-		rc=$?
-		BPID=
-		return $rc
-	fi
-}
-trap 'stop_broker; rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM
-fail() {
-	echo "FAIL: $*" >&2
-	[ -f "$T/broker.log" ] && tail -20 "$T/broker.log" >&2
-	exit 1
-}
-ok() { echo "ok: $*"; }
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
-	    awk 'BEGIN { srand(); print 20000 + int(rand() * 30000) }'
-}
-start_broker() {
-	cat "$T/broker.log" >>"$T/broker.log.old" 2>/dev/null
-	: >"$T/broker.log"
-	"$B/repat-broker" -c "$BC" >>"$T/broker.log" 2>&1 &
-	BPID=$!
-	i=0
-	until grep -q "listening on" "$T/broker.log" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -le 100 ] || fail "the broker did not start"
-		kill -0 "$BPID" 2>/dev/null || fail "the broker exited"
-		sleep 0.1
-	done
-}
+. "${REPAT_TOP:-.}/tests/integ/lib.sh"
 
 PORT=$(free_port)
 "$R" region init --out "$T/r" --port "$PORT" >"$T/region.log" 2>&1 ||

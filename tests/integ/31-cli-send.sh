@@ -11,42 +11,7 @@
 #    refused by an agent of another country, and a tampered file exits 4;
 #  - agent.conf `operators` is enforced and the operator travels sealed.
 set -u
-B=${REPAT_BUILD:?REPAT_BUILD is not set}
-R="$B/repat"
-T=$(mktemp -d)
-BPID=
-stop_broker() {
-	if [ -n "$BPID" ]; then
-		kill "$BPID" 2>/dev/null
-		wait "$BPID" 2>/dev/null
-		BPID=
-	fi
-}
-trap 'stop_broker; rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM
-fail() {
-	echo "FAIL: $*" >&2
-	[ -f "$T/broker.log" ] && tail -20 "$T/broker.log" >&2
-	exit 1
-}
-ok() { echo "ok: $*"; }
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
-	    awk 'BEGIN { srand(); print 20000 + int(rand() * 30000) }'
-}
-start_broker() {
-	"$B/repat-broker" -c "$T/r/broker/broker.conf" >>"$T/broker.log" 2>&1 &
-	BPID=$!
-	i=0
-	until grep -qs "listening on" "$T/broker.log" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -le 100 ] || fail "the broker did not start"
-		kill -0 "$BPID" 2>/dev/null || fail "the broker exited"
-		sleep 0.1
-	done
-	: >"$T/broker.log.seen"
-}
+. "${REPAT_TOP:-.}/tests/integ/lib.sh"
 # json_get FILE KEY: the first "KEY": value in FILE (strings unquoted).
 json_get() {
 	sed -n 's/.*"'"$2"'": *"\{0,1\}\([^",}]*\)"\{0,1\}.*/\1/p' "$1" | head -1

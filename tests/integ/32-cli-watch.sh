@@ -8,56 +8,9 @@
 #  - a running watch prints deliveries as they come and stops on SIGTERM;
 #  - the broker going away and coming back: watch reconnects by itself.
 set -u
-B=${REPAT_BUILD:?REPAT_BUILD is not set}
-R="$B/repat"
-T=$(mktemp -d)
-BPID=
+. "${REPAT_TOP:-.}/tests/integ/lib.sh"
 WPID=
-stop_broker() {
-	if [ -n "$BPID" ]; then
-		kill "$BPID" 2>/dev/null
-		wait "$BPID" 2>/dev/null
-		BPID=
-	fi
-}
-cleanup() {
-	[ -n "$WPID" ] && kill "$WPID" 2>/dev/null
-	stop_broker
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-fail() {
-	echo "FAIL: $*" >&2
-	[ -f "$T/broker.log" ] && tail -20 "$T/broker.log" >&2
-	exit 1
-}
-ok() { echo "ok: $*"; }
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
-	    awk 'BEGIN { srand(); print 20000 + int(rand() * 30000) }'
-}
-start_broker() {
-	: >"$T/broker.log"
-	"$B/repat-broker" -c "$T/r/broker/broker.conf" >>"$T/broker.log" 2>&1 &
-	BPID=$!
-	i=0
-	until grep -qs "listening on" "$T/broker.log" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -le 100 ] || fail "the broker did not start"
-		kill -0 "$BPID" 2>/dev/null || fail "the broker exited"
-		sleep 0.1
-	done
-}
-# wait_for FILE PATTERN: up to 15 s.
-wait_for() {
-	i=0
-	until grep -q "$2" "$1" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -le 150 ] || return 1
-		sleep 0.1
-	done
-}
+at_exit '[ -n "$WPID" ] && kill "$WPID" 2>/dev/null'
 
 PORT=$(free_port)
 "$R" region init --out "$T/r" --port "$PORT" >"$T/region.log" 2>&1 ||

@@ -4,20 +4,8 @@
 # is sent (exit 2), none says to sync (exit 2); an unknown agent id is
 # looked up in the broker's directory once before giving up.
 set -u
-B=${REPAT_BUILD:?REPAT_BUILD is not set}
-R="$B/repat"
-T=$(mktemp -d)
-BPID=
-trap '[ -n "$BPID" ] && kill "$BPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM
-fail() {
-	echo "FAIL: $*" >&2
-	[ -f "$T/broker.log" ] && tail -20 "$T/broker.log" >&2
-	exit 1
-}
-ok() { echo "ok: $*"; }
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
-    awk 'BEGIN { srand(); print 20000 + int(rand() * 30000) }')
+. "${REPAT_TOP:-.}/tests/integ/lib.sh"
+PORT=$(free_port)
 
 cat >"$T/spec.json" <<SPEC
 {
@@ -39,12 +27,7 @@ sed -i 's/^authorization = .*/authorization = open/' "$T/r/broker/broker.conf"
 for c in "$T"/r/agents/*/agent.conf; do
 	echo "connect_timeout = 2s" >>"$c"
 done
-"$B/repat-broker" -c "$T/r/broker/broker.conf" >"$T/broker.log" 2>&1 &
-BPID=$!
-i=0
-until grep -qs "listening on" "$T/broker.log"; do
-	i=$((i + 1)); [ $i -le 100 ] || fail "broker did not start"; sleep 0.1
-done
+start_broker
 TH=$T/r/agents/TH.DATIP
 for a in MM.DSW MM.DSW.YANGON TH.DATIP; do
 	"$R" sync --dir "$T/r/agents/$a" >/dev/null 2>&1 || fail "sync $a"

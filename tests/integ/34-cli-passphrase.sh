@@ -4,20 +4,8 @@
 # never asked by commands that only read the local store, never handed to
 # a `watch --exec` command, and a wrong one refused with exit 1.
 set -u
-B=${REPAT_BUILD:?REPAT_BUILD is not set}
-R="$B/repat"
-T=$(mktemp -d)
-BPID=
-trap '[ -n "$BPID" ] && kill "$BPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM
-fail() {
-	echo "FAIL: $*" >&2
-	[ -f "$T/broker.log" ] && tail -20 "$T/broker.log" >&2
-	exit 1
-}
-ok() { echo "ok: $*"; }
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
-    awk 'BEGIN { srand(); print 20000 + int(rand() * 30000) }')
+. "${REPAT_TOP:-.}/tests/integ/lib.sh"
+PORT=$(free_port)
 
 cat >"$T/spec.json" <<SPEC
 {
@@ -46,12 +34,7 @@ grep -q '^passphrase_file' "$T/r/broker/broker.conf" ||
 for c in "$T"/r/agents/*/agent.conf; do
 	echo "connect_timeout = 2s" >>"$c"
 done
-"$B/repat-broker" -c "$T/r/broker/broker.conf" >"$T/broker.log" 2>&1 </dev/null &
-BPID=$!
-i=0
-until grep -qs "listening on" "$T/broker.log"; do
-	i=$((i + 1)); [ $i -le 100 ] || fail "broker did not start"; sleep 0.1
-done
+start_broker
 TH=$T/r/agents/TH.DATIP
 MM=$T/r/agents/MM.DSW
 

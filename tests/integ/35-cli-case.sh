@@ -5,20 +5,8 @@
 # the broker's code and sentence, a reply deadline pending on the other
 # side, then gone once the reply is in; a non-party is told nothing.
 set -u
-B=${REPAT_BUILD:?REPAT_BUILD is not set}
-R="$B/repat"
-T=$(mktemp -d)
-BPID=
-trap '[ -n "$BPID" ] && kill "$BPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM
-fail() {
-	echo "FAIL: $*" >&2
-	[ -f "$T/broker.log" ] && tail -20 "$T/broker.log" >&2
-	exit 1
-}
-ok() { echo "ok: $*"; }
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
-    awk 'BEGIN { srand(); print 20000 + int(rand() * 30000) }')
+. "${REPAT_TOP:-.}/tests/integ/lib.sh"
+PORT=$(free_port)
 
 "$R" region init --out "$T/r" --port "$PORT" >"$T/region.log" 2>&1 ||
 	{ cat "$T/region.log"; fail "region init"; }
@@ -33,12 +21,7 @@ cp examples/agreements/th-mm-2019.json "$A/"
 for c in "$T"/r/agents/*/agent.conf; do
 	echo "connect_timeout = 2s" >>"$c"
 done
-"$B/repat-broker" -c "$T/r/broker/broker.conf" >"$T/broker.log" 2>&1 &
-BPID=$!
-i=0
-until grep -qs "listening on" "$T/broker.log"; do
-	i=$((i + 1)); [ $i -le 100 ] || fail "broker did not start"; sleep 0.1
-done
+start_broker
 grep -q "TH-MM-MOU-2019 loaded" "$T/broker.log" || fail "agreement not loaded"
 CASE=TH-2026-000900
 F=examples/forms

@@ -17,43 +17,9 @@
 #    that saw the lost history then sees a forked log: `repat proof`
 #    exits 4 and AGENTDIR/AUDIT-ALARM stays.
 set -u
-B=${REPAT_BUILD:?REPAT_BUILD is not set}
-R="$B/repat"
-T=$(mktemp -d)
-BPID=
-stop_broker() {
-	if [ -n "$BPID" ]; then
-		kill "$BPID" 2>/dev/null
-		wait "$BPID" 2>/dev/null
-		BPID=
-	fi
-}
-trap 'stop_broker; rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM
-fail() {
-	echo "FAIL: $*" >&2
-	[ -f "$T/broker.log" ] && tail -20 "$T/broker.log" >&2
-	exit 1
-}
-ok() { echo "ok: $*"; }
+. "${REPAT_TOP:-.}/tests/integ/lib.sh"
 command -v sqlite3 >/dev/null 2>&1 || { echo "skip: no sqlite3 CLI"; exit 0; }
 command -v python3 >/dev/null 2>&1 || { echo "skip: no python3"; exit 0; }
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-start_broker() {
-	: >"$T/broker.log"
-	"$B/repat-broker" -c "$T/r/broker/broker.conf" >>"$T/broker.log" 2>&1 &
-	BPID=$!
-	i=0
-	until grep -qs "listening on" "$T/broker.log" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -le 100 ] || fail "the broker did not start"
-		kill -0 "$BPID" 2>/dev/null || fail "the broker exited"
-		sleep 0.1
-	done
-}
 
 PORT=$(free_port)
 "$R" region init --out "$T/r" --port "$PORT" >"$T/region.log" 2>&1 ||

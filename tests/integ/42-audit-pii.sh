@@ -12,28 +12,9 @@
 # may be in the routing header, but never in the audit entries (only its
 # keyed hash is).
 set -u
-B=${REPAT_BUILD:?REPAT_BUILD is not set}
-R="$B/repat"
-T=$(mktemp -d)
-BPID=
-stop_broker() {
-	if [ -n "$BPID" ]; then
-		kill "$BPID" 2>/dev/null
-		wait "$BPID" 2>/dev/null
-		BPID=
-	fi
-}
-trap 'stop_broker; rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM
-fail() {
-	echo "FAIL: $*" >&2
-	[ -f "$T/broker.log" ] && tail -20 "$T/broker.log" >&2
-	exit 1
-}
-ok() { echo "ok: $*"; }
+. "${REPAT_TOP:-.}/tests/integ/lib.sh"
 command -v python3 >/dev/null 2>&1 || { echo "skip: no python3"; exit 0; }
-
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 "$R" region init --out "$T/r" --port "$PORT" >"$T/region.log" 2>&1 ||
 	{ cat "$T/region.log"; fail "region init"; }
 sed -i 's/^authorization = .*/authorization = open/' "$T/r/broker/broker.conf"
@@ -100,14 +81,7 @@ json.dump(ft, open(t + "/family_tracing_request.json", "w"), ensure_ascii=False)
 EOF
 [ -s "$T/values.txt" ] || fail "no values"
 
-"$B/repat-broker" -c "$T/r/broker/broker.conf" >"$T/broker.log" 2>&1 &
-BPID=$!
-i=0
-until grep -qs "listening on" "$T/broker.log"; do
-	i=$((i + 1))
-	[ $i -le 100 ] || fail "the broker did not start"
-	sleep 0.1
-done
+start_broker
 for a in "$MM" "$TH"; do
 	"$R" sync --dir "$a" >"$T/out" 2>&1 || { cat "$T/out"; fail "first sync"; }
 done

@@ -1,0 +1,90 @@
+# lib.sh: what the integration tests share. Each test starts with
+#
+#	set -u
+#	. "${REPAT_TOP:-.}/tests/integ/lib.sh"
+#
+# and gets: B (the build folder), R (the repat command), T (a temporary
+# folder removed at exit, with any broker started here stopped first),
+# fail / ok, free_port, start_broker / stop_broker, wait_log, wait_for and
+# make_region. The broker's output goes to $T/broker.log (the log of an
+# earlier run of the same test is kept in $T/broker.log.old).
+B=${REPAT_BUILD:?REPAT_BUILD is not set}
+R="$B/repat"
+T=$(mktemp -d)
+BPID=
+BC=$T/r/broker/broker.conf
+AT_EXIT=:
+
+# stop_broker: SIGTERM, then the broker's exit status (0 when clean).
+stop_broker() {
+	if [ -n "$BPID" ]; then
+		kill "$BPID" 2>/dev/null
+		wait "$BPID"
+		_rc=$?
+		BPID=
+		return $_rc
+	fi
+}
+# at_exit CMD: run CMD when the test ends, before the broker is stopped.
+at_exit() { AT_EXIT="$AT_EXIT; $*"; }
+_cleanup() {
+	eval "$AT_EXIT"
+	stop_broker 2>/dev/null
+	rm -rf "$T"
+}
+trap _cleanup EXIT
+trap 'exit 1' INT TERM
+
+fail() {
+	echo "FAIL: $*" >&2
+	[ -f "$T/broker.log" ] && tail -20 "$T/broker.log" >&2
+	exit 1
+}
+ok() { echo "ok: $*"; }
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
+	    awk 'BEGIN { srand(); print 20000 + int(rand() * 30000) }'
+}
+
+# wait_for FILE PATTERN [TENTHS]: until FILE holds PATTERN (default 15 s).
+wait_for() {
+	_i=0
+	until grep -qs "$2" "$1"; do
+		_i=$((_i + 1))
+		[ $_i -le "${3:-150}" ] || return 1
+		sleep 0.1
+	done
+}
+
+# wait_log PATTERN: until the running broker logged it (10 s).
+wait_log() {
+	_i=0
+	until grep -qs "$1" "$T/broker.log"; do
+		_i=$((_i + 1))
+		[ $_i -le 100 ] || fail "the broker did not log: $1"
+		kill -0 "$BPID" 2>/dev/null || fail "the broker exited"
+		sleep 0.1
+	done
+}
+
+# start_broker [CONF]: starts repat-broker (default $BC) and waits until it
+# listens.
+start_broker() {
+	cat "$T/broker.log" >>"$T/broker.log.old" 2>/dev/null
+	: >"$T/broker.log"
+	"$B/repat-broker" -c "${1:-$BC}" >>"$T/broker.log" 2>&1 </dev/null &
+	BPID=$!
+	wait_log "listening on"
+}
+
+# make_region [ARGS...]: a region in $T/r on a free port ($PORT), whose
+# agents give up connecting after 2 s. ARGS go to `repat region init`.
+make_region() {
+	PORT=$(free_port)
+	"$R" region init --out "$T/r" --port "$PORT" "$@" >"$T/region.log" \
+	    2>&1 || { cat "$T/region.log"; fail "region init"; }
+	for _c in "$T"/r/agents/*/agent.conf; do
+		echo "connect_timeout = 2s" >>"$_c"
+	done
+}
