@@ -22,29 +22,12 @@
 #include <openssl/rand.h>
 
 #include "broker.h"
+#include "repat/audit.h"
 #include "repat/codec.h"
 #include "repat/db.h"
 #include "repat/err.h"
 #include "repat/log.h"
 #include "repat/mem.h"
-
-static int
-leaf_at(void *arg, uint64_t index, uint8_t out[REPAT_MERKLE_HASH_LEN])
-{
-	sqlite3_stmt *s = arg;
-	int rc;
-
-	sqlite3_reset(s);
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)index);
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW || sqlite3_column_bytes(s, 0) != 32) {
-		sqlite3_reset(s);
-		return REPAT_ECORRUPT;
-	}
-	memcpy(out, sqlite3_column_blob(s, 0), 32);
-	sqlite3_reset(s);
-	return REPAT_OK;
-}
 
 static int
 count_entries(sqlite3 *db, uint64_t *n)
@@ -67,7 +50,6 @@ count_entries(sqlite3 *db, uint64_t *n)
 int
 audit_open(struct audit *a, struct store *st, char *errbuf)
 {
-	struct repat_merkle_leaves leaves;
 	uint8_t *key;
 	size_t len;
 	uint64_t n;
@@ -90,17 +72,7 @@ audit_open(struct audit *a, struct store *st, char *errbuf)
 		return repat_errf(errbuf, REPAT_ECORRUPT,
 		    "audit: entry indexes are not contiguous; run "
 		    "repat-broker check");
-	leaves.arg = repat_db_prepare(st->db,
-	    "SELECT leaf_hash FROM audit WHERE idx = ?1");
-	leaves.leaf = leaf_at;
-	if (n == 0) {
-		a->tree = repat_merkle_tree_new();
-		rc = 0;
-	} else {
-		rc = repat_merkle_tree_rebuild(n, repat_merkle_range_leaves,
-		    &leaves, &a->tree);
-	}
-	sqlite3_finalize(leaves.arg);
+	rc = repat_audit_db_tree(st->db, n, &a->tree);
 	if (rc != 0)
 		return repat_errf(errbuf, rc, "audit: cannot rebuild the tree");
 	a->next = a->committed = n;

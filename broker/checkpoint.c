@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "broker.h"
+#include "repat/audit.h"
 #include "repat/codec.h"
 #include "repat/db.h"
 #include "repat/err.h"
@@ -39,49 +40,6 @@
 #include "repat/log.h"
 #include "repat/mem.h"
 #include "repat/note.h"
-
-static int
-leaf_at(void *arg, uint64_t index, uint8_t out[REPAT_MERKLE_HASH_LEN])
-{
-	sqlite3_stmt *s = arg;
-	int rc;
-
-	sqlite3_reset(s);
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)index);
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW || sqlite3_column_bytes(s, 0) != 32) {
-		sqlite3_reset(s);
-		return REPAT_ECORRUPT;
-	}
-	memcpy(out, sqlite3_column_blob(s, 0), 32);
-	sqlite3_reset(s);
-	return REPAT_OK;
-}
-
-static void
-leaves_open(sqlite3 *db, struct repat_merkle_leaves *l)
-{
-	l->arg = repat_db_prepare(db,
-	    "SELECT leaf_hash FROM audit WHERE idx = ?1");
-	l->leaf = leaf_at;
-}
-
-/* The root of the first size stored leaves. */
-static int
-prefix_root(sqlite3 *db, uint64_t size, uint8_t root[32])
-{
-	struct repat_merkle_leaves leaves;
-	int rc;
-
-	if (size == 0) {
-		repat_merkle_empty_root(root);
-		return REPAT_OK;
-	}
-	leaves_open(db, &leaves);
-	rc = repat_merkle_range_leaves(&leaves, 0, size, root);
-	sqlite3_finalize(leaves.arg);
-	return rc;
-}
 
 static int
 make_signer(const char *cert_path, const uint8_t *der, size_t len,
@@ -198,7 +156,7 @@ checkpoint_open(struct broker *b, char *errbuf)
 		    "`repat-broker restore-ack -c CONF`", c->file,
 		    (unsigned long long)b->audit.committed,
 		    (unsigned long long)c->size);
-	if ((rc = prefix_root(b->store.db, c->size, have)) != 0 ||
+	if ((rc = repat_audit_db_root(b->store.db, c->size, have)) != 0 ||
 	    memcmp(have, c->root, 32) != 0)
 		return repat_errf(errbuf, REPAT_ECORRUPT, "%s: the audit log "
 		    "does not extend the signed checkpoint of size %llu; if "
@@ -424,7 +382,6 @@ send_proof(struct broker *b, struct session *s, uint64_t index, bool incl,
 int
 checkpoint_proof(struct broker *b, struct session *s, Repat__ProofRequest *m)
 {
-	struct repat_merkle_leaves leaves;
 	uint8_t ip[REPAT_MERKLE_MAX_PROOF][32], cp[REPAT_MERKLE_MAX_PROOF][32];
 	uint8_t *leaf = NULL;
 	size_t ni = 0, nc = 0, leaf_len = 0;
@@ -447,14 +404,12 @@ checkpoint_proof(struct broker *b, struct session *s, Repat__ProofRequest *m)
 		    "beyond the latest checkpoint).");
 		return 0;
 	}
-	leaves_open(b->store.db, &leaves);
 	if (m->has_message_id)
-		rc = repat_merkle_inclusion_proof(index, size,
-		    repat_merkle_range_leaves, &leaves, ip, &ni);
+		rc = repat_audit_db_inclusion(b->store.db, index, size, ip,
+		    &ni);
 	if (rc == 0 && m->has_old_size)
-		rc = repat_merkle_consistency_proof(m->old_size, size,
-		    repat_merkle_range_leaves, &leaves, cp, &nc);
-	sqlite3_finalize(leaves.arg);
+		rc = repat_audit_db_consistency(b->store.db, m->old_size, size,
+		    cp, &nc);
 	if (rc == 0 && m->has_message_id)
 		rc = leaf_bytes(b->store.db, index, &leaf, &leaf_len);
 	if (rc != 0) {

@@ -119,6 +119,25 @@ repat_audit_db_root(sqlite3 *db, uint64_t size, uint8_t out[HASH_LEN])
 }
 
 int
+repat_audit_db_tree(sqlite3 *db, uint64_t size, repat_merkle_tree_t **out)
+{
+	struct repat_merkle_leaves l;
+	int rc;
+
+	*out = NULL;
+	if (size == 0) {
+		*out = repat_merkle_tree_new();
+		return REPAT_OK;
+	}
+	if ((rc = leaves_open(db, &l)) != 0)
+		return rc;
+	rc = repat_merkle_tree_rebuild(size, repat_merkle_range_leaves, &l,
+	    out);
+	sqlite3_finalize(l.arg);
+	return rc;
+}
+
+int
 repat_audit_db_inclusion(sqlite3 *db, uint64_t index, uint64_t size,
     uint8_t proof[][HASH_LEN], size_t *n)
 {

@@ -58,6 +58,13 @@ int repat_audit_broker_key(X509 *cert, struct repat_note_verifier *v,
 int repat_audit_db_root(sqlite3 *db, uint64_t size,
     uint8_t out[REPAT_MERKLE_HASH_LEN]);
 
+/*
+ * The writer's frontier for the first size stored leaves (*out is the
+ * caller's, repat_merkle_tree_destroy), as the broker rebuilds it at start.
+ */
+int repat_audit_db_tree(sqlite3 *db, uint64_t size,
+    repat_merkle_tree_t **out);
+
 /* Inclusion proof of leaf index at size from db (merkle.h semantics). */
 int repat_audit_db_inclusion(sqlite3 *db, uint64_t index, uint64_t size,
     uint8_t proof[][REPAT_MERKLE_HASH_LEN], size_t *n);
