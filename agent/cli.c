@@ -45,7 +45,7 @@ cli_agent_dir(const char *opt)
 	return NULL;
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 vsay(const char *cmd, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "repat %s: ", cmd);

@@ -45,7 +45,7 @@ repat_log_level_parse(const char *name)
 	return -1;
 }
 
-static void
+static void __attribute__((format(printf, 4, 0)))
 vlog(int level, const char *label, int with_errno, const char *fmt,
     va_list ap)
 {
