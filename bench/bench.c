@@ -626,6 +626,17 @@ parse_opts(int argc, char **argv, struct opts *o)
 
 /* ------------------------------------------------------------ report */
 
+/* A Repat__RejectCode's proto name. */
+static const char *
+code_name(int code)
+{
+	const ProtobufCEnumValue *v;
+
+	v = protobuf_c_enum_descriptor_get_value(
+	    &repat__reject_code__descriptor, code);
+	return v != NULL ? v->name : "?";
+}
+
 struct lat {
 	double p50, p90, p99, max;
 	size_t n;
@@ -699,8 +710,8 @@ print_text(const struct run *r, const struct report *p)
 	    "%zu delivered notices\n", r->receipted, r->rejected,
 	    r->delivered, r->notices);
 	if (r->reject_code != 0)
-		printf("  first rejection: code %d: %s\n", r->reject_code,
-		    r->reject_reason);
+		printf("  first rejection: %s: %s\n",
+		    code_name(r->reject_code), r->reject_reason);
 	printf("  throughput  %.0f accepted/s, %.0f delivered/s over %.2f s\n",
 	    p->accepted_s, p->delivered_s, p->wall_s);
 	printf("  submit->receipt    ms: p50 %.2f  p90 %.2f  p99 %.2f  max "
@@ -1030,8 +1041,8 @@ bench_main(int argc, char **argv)
 	p.load1 = loadavg();
 	fill_report(&r, pid, cpu0, &p);
 	if (r.receipted == 0 && r.reject_code != 0)
-		fprintf(stderr, "repat-bench: every message was refused (code "
-		    "%d: %s)%s\n", r.reject_code, r.reject_reason,
+		fprintf(stderr, "repat-bench: every message was refused (%s: "
+		    "%s)%s\n", code_name(r.reject_code), r.reject_reason,
 		    strcmp(o.authorization, "sop") == 0 ? "; without signed "
 		    "agreements in the region's agreements folder use "
 		    "--authorization open" : "");

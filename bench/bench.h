@@ -5,8 +5,10 @@
  *   wire.c     a lean broker connection for the timed run (no verification
  *              of deliveries, so the bench measures the broker)
  *   ceiling.c  this machine's ceiling for the broker's unavoidable work
- *   crash.c    `repat-bench crash-load` / `crash-verify` for the crash test
- *   util.c     time, processes, percentiles, the test region
+ *   crash.c    `repat-bench crash-load` / `crash-verify` (the crash test)
+ *              and `fill` (the storage tests)
+ *   util.c     time, processes, percentiles, the test region and its
+ *              agreements
  */
 #ifndef REPAT_BENCH_H
 #define REPAT_BENCH_H

@@ -23,6 +23,11 @@
  *   repat-bench crash-verify --state DIR
  *
  * runs the same check on the logs alone. Exit 0 when it holds.
+ *
+ *   repat-bench fill --region DIR [--count N] [--drain] ...
+ *
+ * submits one message at a time until refused (or counts deliveries), for
+ * the hostile-storage tests (tests/integ/51-*, 52-*); see fill() below.
  */
 #include <errno.h>
 #include <getopt.h>

@@ -336,10 +336,6 @@ repat_envelope_parse(const uint8_t *buf, size_t len, struct repat_verified *v,
 		return repat_errf(errbuf, rc, "header does not decode");
 	if ((rc = check_header(v->header, errbuf)) != REPAT_OK)
 		return rc;
-	if (repat_cert_from_der(se->certificates[0].data,
-	    se->certificates[0].len, &v->sender_cert) != REPAT_OK)
-		return repat_errf(errbuf, REPAT_ECERT, "sender certificate "
-		    "does not decode");
 	if (EVP_Digest(buf, len, v->hash, NULL, EVP_sha256(), NULL) != 1)
 		return repat_err_openssl(errbuf, REPAT_ECRYPTO);
 	return REPAT_OK;
@@ -366,6 +362,11 @@ repat_envelope_verify(repat_trust_t *trust, const uint8_t *buf, size_t len,
 
 	if ((rc = repat_envelope_parse(buf, len, v, errbuf)) != REPAT_OK)
 		return rc;
+	if (repat_cert_from_der(v->signed_envelope->certificates[0].data,
+	    v->signed_envelope->certificates[0].len, &v->sender_cert) !=
+	    REPAT_OK)
+		return repat_errf(errbuf, REPAT_ECERT, "sender certificate "
+		    "does not decode");
 	rc = repat_trust_verify(trust, v->sender_cert, now_ms, &v->sender,
 	    errbuf);
 	if (rc != REPAT_OK)
@@ -408,8 +409,11 @@ check_payload(const Repat__Header *h, const uint8_t *pt, size_t ptlen,
 		return repat_errf(errbuf, REPAT_EOPEN, "the payload does not "
 		    "decode");
 	if (p->type != h->type) {
+		/* p->type is the sender's word: it may name no type at all */
 		rc = repat_errf(errbuf, REPAT_EFACTS, "the payload is a %s, "
-		    "the header says %s", repat_message_type_name(p->type),
+		    "the header says %s",
+		    repat_message_type_name(p->type) != NULL ?
+		    repat_message_type_name(p->type) : "form of no known type",
 		    repat_message_type_name(h->type));
 		goto done;
 	}

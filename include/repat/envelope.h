@@ -64,16 +64,18 @@ struct repat_verified {
 	Repat__SignedEnvelope *signed_envelope;	/* decoded, owned */
 	Repat__Envelope *envelope;		/* decoded, owned */
 	Repat__Header *header;			/* decoded, owned */
-	X509 *sender_cert;			/* owned */
+	X509 *sender_cert;			/* owned; set by verify */
 	struct repat_identity sender;		/* set by verify */
 	uint8_t hash[32];			/* SHA-256 of the whole bytes */
 	bool verified;				/* signature and chain checked */
 };
 
 /*
- * Decodes and checks structure only, no cryptography: sizes, the header's
- * version, a 16-byte id, case reference, agent ids, type, expires after
- * created, one signing certificate present. REPAT_EDECODE, REPAT_EINVAL
+ * Decodes and checks structure only, no cryptography and no X.509: sizes,
+ * the header's version, a 16-byte id, case reference, agent ids, type,
+ * expires after created, one signing certificate present (as bytes: the
+ * broker verifies it through its cache by hash, so decoding it here for
+ * every message would be wasted work; sender_cert stays NULL). REPAT_EDECODE, REPAT_EINVAL
  * or REPAT_ETOOBIG with errbuf saying which field.
  */
 int repat_envelope_parse(const uint8_t *buf, size_t len,
