@@ -401,6 +401,14 @@ session_reject_name(int code)
 	return strncmp(v->name, "REJECT_", 7) == 0 ? v->name + 7 : v->name;
 }
 
+bool
+session_reject_transient(int code)
+{
+	return code == REPAT__REJECT_CODE__REJECT_STORAGE_FULL ||
+	    code == REPAT__REJECT_CODE__REJECT_INTERNAL ||
+	    code == REPAT__REJECT_CODE__REJECT_RATE_LIMITED;
+}
+
 /* Records one answered submit; a rejection is said on stderr when print. */
 static int
 record_answer(struct agent_session *s, const struct repat_submit_result *r,
@@ -408,6 +416,20 @@ record_answer(struct agent_session *s, const struct repat_submit_result *r,
 {
 	char hex[33];
 
+	/*
+	 * The broker kept nothing and says why: its disk is full, its
+	 * database failed, or it is shedding load. The message is fine; it
+	 * stays queued and the next sync sends the same bytes.
+	 */
+	if (!r->receipted && session_reject_transient(r->code)) {
+		st->queued++;
+		if (print)
+			fprintf(stderr, "repat %s: message %s not kept by the "
+			    "broker for now (%s): it stays in the outbox\n",
+			    s->cmd, repat_hex(r->message_id, 16, hex),
+			    session_reject_name(r->code));
+		return REPAT_OK;
+	}
 	if (r->receipted)
 		st->receipted++;
 	else
@@ -462,10 +484,10 @@ session_flush(struct agent_session *s, struct session_stats *st, bool print)
 		xrc = cli_fail(s->cmd, REPAT_EXIT_FAIL, "%s", err);
 		goto out;
 	}
-	if (rc != REPAT_OK && st->queued > 0) {
+	if (rc != REPAT_OK)
 		repat_log_debug("submit: %s", err);
+	if (st->queued > 0)
 		xrc = REPAT_EXIT_QUEUED;
-	}
 out:
 	for (i = 0; i < n; i++)
 		free(items[i].result.receipt);

@@ -189,6 +189,11 @@ bool session_checkpoint_ref(struct agent_session *s,
 int session_cross_check(struct agent_session *s);
 
 /* The broker's rejection code as its proto name ("NO_AGREEMENT"). */
+/*
+ * True for refusals that say nothing about the message (storage full,
+ * internal error, rate limited): it stays queued and is sent again.
+ */
+bool session_reject_transient(int code);
 const char *session_reject_name(int code);
 
 #endif

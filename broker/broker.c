@@ -422,6 +422,42 @@ resync_sessions(struct broker *b)
 	}
 }
 
+/*
+ * A group whose COMMIT failed kept nothing: each submit that was waiting
+ * for a receipt is told so, with a code the sender can act on, instead of
+ * being left to time out. No audit entry: the database just refused to
+ * take one; the log line is the record.
+ */
+static void
+refuse_uncommitted(struct broker *b, int rc)
+{
+	Repat__Frame f = REPAT__FRAME__INIT;
+	Repat__Rejection r = REPAT__REJECTION__INIT;
+	struct session *s;
+	size_t i, j;
+
+	r.code = rc == REPAT_EFULL ? REPAT__REJECT_CODE__REJECT_STORAGE_FULL :
+	    REPAT__REJECT_CODE__REJECT_INTERNAL;
+	r.reason = rc == REPAT_EFULL ? "The broker's storage is full: this "
+	    "message was not kept. Keep it in your outbox and send it again "
+	    "later; the broker's operator must free space." : "The broker "
+	    "could not write this message to its database: it was not kept. "
+	    "Send it again later; the broker's operator should run "
+	    "repat-broker check.";
+	r.broker_time_ms = broker_now(b);
+	r.has_message_id = 1;
+	f.command_case = REPAT__FRAME__COMMAND_REJECTION;
+	f.rejection = &r;
+	for (i = 0; i < b->sessions.n; i++) {
+		s = b->sessions.s[i];
+		for (j = 0; j < s->r_n; j++) {
+			r.message_id.data = s->r_ids[j];
+			r.message_id.len = 16;
+			broker_queue_frame(b, s, &f);
+		}
+	}
+}
+
 void
 broker_group_end(struct broker *b)
 {
@@ -429,18 +465,21 @@ broker_group_end(struct broker *b)
 	size_t i;
 	int rc;
 
-	for (i = 0; i < b->sessions.n; i++)
-		if (b->sessions.s[i]->r_n > 0)
-			sign_receipt(b, b->sessions.s[i]);
 	rc = store_commit(&b->store, err);
 	if (rc != 0) {
-		repat_log_warnx("commit failed, group dropped (clients will "
-		    "resend): %s", err);
+		repat_log_warnx("commit failed, group not kept, its submits "
+		    "refused: %s", err);
 		audit_rolled_back(&b->audit);
 		flush_out(b, false);
+		refuse_uncommitted(b, rc);
+		flush_out(b, true);
 		resync_sessions(b);
 		return;
 	}
+	/* Receipts are signed only now: "acknowledged" means on disk. */
+	for (i = 0; i < b->sessions.n; i++)
+		if (b->sessions.s[i]->r_n > 0)
+			sign_receipt(b, b->sessions.s[i]);
 	audit_committed(&b->audit);
 	(void)checkpoint_maybe(b, false);
 	flush_out(b, true);

@@ -71,21 +71,13 @@ cat "$T/out"
 kill -0 "$BPID" 2>/dev/null || fail "the broker died on a full disk"
 before=$(sed -n 's/^receipted \([0-9]*\).*/\1/p' "$T/out")
 [ "$rc" = 0 ] && fail "2000 messages fitted in 400 kB: the disk never filled"
-# TODO(broker, issue 9): a COMMIT that fails with SQLITE_FULL is dropped
-# without an answer (broker/broker.c broker_group_end logs "commit failed,
-# group dropped"), so clients see a timeout, not REJECT_STORAGE_FULL. Until
-# the broker answers the group's submits with REJECT_STORAGE_FULL after a
-# failed COMMIT (or caps the database with PRAGMA max_page_count so
-# SQLITE_FULL surfaces at INSERT, inside handle_submit's persist()), this
-# check is an expected failure and is reported, not failed.
+# A COMMIT that fails with SQLITE_FULL keeps nothing of its group and
+# answers each of its submits with REJECT_STORAGE_FULL (broker_group_end).
 if [ "$rc" = 3 ] && grep -q "refused REJECT_STORAGE_FULL" "$T/out"; then
 	ok "refused with REJECT_STORAGE_FULL after $before more messages"
-elif [ "$rc" = 4 ]; then
-	echo "XFAIL (known gap, see TODO above): a full disk gives the client" \
-	    "a timeout, not REJECT_STORAGE_FULL"
-	grep -m 3 -i "commit\|full\|disk" "$T/broker.log"
 else
-	fail "unexpected answer on a full disk (exit $rc)"
+	grep -m 3 -i "commit\|full\|disk" "$T/broker.log"
+	fail "a full disk must be answered with REJECT_STORAGE_FULL (exit $rc)"
 fi
 
 # Space returns: the filler goes, submits are receipted again.
