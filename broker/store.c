@@ -152,6 +152,91 @@ static const char *const sql[ST_COUNT_] = {
 	    " updated_ms) VALUES(?1,?2,?3)",
 };
 
+/*
+ * The start-up check (DESIGN.md §9: only what is fast): the first and the
+ * last entry of every table, and of every index, which walks the root
+ * and the leftmost and rightmost pages of each b-tree. A file cut short
+ * loses its last pages and a damaged root page breaks every read, so both
+ * are refused here, with SQLite's own sentence, instead of being served.
+ * `repat-broker check` reads every page.
+ */
+static int
+probe_edges(sqlite3 *db, const char *query, const char *name, bool index,
+    char *errbuf)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	/* A partial index cannot be forced without its WHERE: not damage. */
+	if (sqlite3_prepare_v2(db, query, -1, &s, NULL) != SQLITE_OK && index)
+		return REPAT_OK;
+	if (s == NULL)
+		return repat_errf(errbuf, REPAT_ECORRUPT, "%s: %s", name,
+		    sqlite3_errmsg(db));
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return repat_errf(errbuf, REPAT_ECORRUPT, "%s: %s; run "
+		    "repat-broker check, then restore from a backup", name,
+		    sqlite3_errstr(rc));
+	return REPAT_OK;
+}
+
+/* True for a table with rowids (not WITHOUT ROWID). */
+static bool
+has_rowid(sqlite3 *db, const char *table)
+{
+	sqlite3_stmt *s = NULL;
+	char *q = sqlite3_mprintf("SELECT rowid FROM \"%w\" LIMIT 0", table);
+	bool yes = sqlite3_prepare_v2(db, q, -1, &s, NULL) == SQLITE_OK;
+
+	sqlite3_finalize(s);
+	sqlite3_free(q);
+	return yes;
+}
+
+static int
+quick_check(sqlite3 *db, char *errbuf)
+{
+	sqlite3_stmt *s;
+	char *q;
+	const char *name, *tbl;
+	bool index;
+	int rc = REPAT_OK, step;
+
+	if (sqlite3_prepare_v2(db, "SELECT type, name, tbl_name FROM "
+	    "sqlite_schema WHERE type IN ('table', 'index') AND name NOT LIKE "
+	    "'sqlite_%'", -1, &s, NULL) != SQLITE_OK)
+		return repat_errf(errbuf, REPAT_ECORRUPT, "the schema does not "
+		    "read: %s", sqlite3_errmsg(db));
+	while (rc == REPAT_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		index = strcmp((const char *)sqlite3_column_text(s, 0),
+		    "index") == 0;
+		name = (const char *)sqlite3_column_text(s, 1);
+		tbl = (const char *)sqlite3_column_text(s, 2);
+		/* INDEXED BY makes SQLite walk that very b-tree. */
+		if (index)
+			q = sqlite3_mprintf("SELECT 1 FROM \"%w\" INDEXED BY "
+			    "\"%w\" LIMIT 1", tbl, name);
+		else if (has_rowid(db, name))
+			q = sqlite3_mprintf("SELECT * FROM (SELECT * FROM "
+			    "\"%w\" ORDER BY rowid LIMIT 1) UNION ALL SELECT * "
+			    "FROM (SELECT * FROM \"%w\" ORDER BY rowid DESC "
+			    "LIMIT 1)", name, name);
+		else
+			q = sqlite3_mprintf("SELECT * FROM \"%w\" LIMIT 1",
+			    name);
+		rc = probe_edges(db, q, name, index, errbuf);
+		sqlite3_free(q);
+	}
+	if (rc == REPAT_OK && step != SQLITE_DONE)
+		rc = repat_errf(errbuf, REPAT_ECORRUPT, "the schema does not "
+		    "read: %s", sqlite3_errstr(step));
+	sqlite3_finalize(s);
+	return rc;
+}
+
 int
 store_open(struct store *st, const char *path, char *errbuf)
 {
@@ -165,6 +250,10 @@ store_open(struct store *st, const char *path, char *errbuf)
 	rc = repat_db_open(path, migrations, BROKER_SCHEMA_VERSION,
 	    REPAT_DB_NO_AUTOCHECKPOINT, &st->ckpt, errbuf);
 	if (rc != 0) {
+		store_close(st);
+		return rc;
+	}
+	if ((rc = quick_check(st->db, errbuf)) != 0) {
 		store_close(st);
 		return rc;
 	}
@@ -243,6 +332,19 @@ store_savepoint(struct store *st)
 {
 	char errbuf[REPAT_ERRBUF_LEN];
 
+	/*
+	 * SQLite may roll the whole transaction back by itself on
+	 * SQLITE_FULL, IOERR, BUSY or NOMEM. A SAVEPOINT then would open a
+	 * new transaction that its RELEASE commits alone, behind the
+	 * group's back (its audit leaves would be dropped from memory while
+	 * on disk). Refuse: the group's COMMIT fails and nothing of it is
+	 * answered, so clients resend.
+	 */
+	if (st->in_tx && sqlite3_get_autocommit(st->db)) {
+		repat_log_warnx("store: the transaction was rolled back by "
+		    "SQLite; dropping the rest of the group");
+		return REPAT_EDB;
+	}
 	return repat_db_exec(st->db, "SAVEPOINT cmd", errbuf);
 }
 
