@@ -4,6 +4,7 @@
 #   make check        build and run every test; ends with "N passed, N failed"
 #   make check SANITIZE=1   the same under ASan + UBSan (in build/san/)
 #   make demo         play the founding case on a fresh region
+#   make install      copy the programs, man pages and docs under PREFIX
 #   make fuzz         fuzz every target with libFuzzer (FUZZ_SECONDS each)
 #   make crashtest    the long SIGKILL loop (CRASH_KILLS kills)
 #   make clean        remove build/
@@ -79,7 +80,7 @@ ifneq ($(BENCH_SRCS),)
 PROGRAMS += $(B)/repat-bench
 endif
 
-.PHONY: all check fuzz crashtest demo clean coverage help
+.PHONY: all check fuzz crashtest demo install clean coverage help
 all: $(PROGRAMS)
 
 $(GEN)/%.pb-c.c $(GEN)/%.pb-c.h: proto/%.proto $(PROTOS)
@@ -148,10 +149,21 @@ crashtest: $(PROGRAMS)
 demo: $(PROGRAMS)
 	@sh examples/demo.sh $(B)
 
+# PREFIX=/usr matches the paths in dist/systemd/*.service; DESTDIR for
+# packaging.
+PREFIX ?= /usr/local
+install: $(B)/repat-broker $(B)/repat
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/doc/repat
+	install -m 0755 $(B)/repat $(B)/repat-broker $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 docs/man/repat.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 docs/man/repat-broker.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/repat/
+
 clean:
 	rm -rf build
 
 help:
-	@sed -n '2,11p' Makefile
+	@sed -n '2,12p' Makefile
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -47,6 +47,60 @@ count_entries(sqlite3 *db, uint64_t *n)
 	return rc == SQLITE_ROW ? REPAT_OK : REPAT_ECORRUPT;
 }
 
+/*
+ * Start-up without reading every leaf: the frontier stored at the latest
+ * checkpoint gives the tree at that size (its root is then compared with
+ * the signed checkpoint by checkpoint_open), and only the entries written
+ * since are read, each checked against its leaf hash (DESIGN.md §9: the
+ * audit tail since the last checkpoint).
+ */
+static int
+restore_tree(struct audit *a, sqlite3 *db, uint64_t n)
+{
+	uint8_t frontier[REPAT_MERKLE_MAX_FRONTIER][REPAT_MERKLE_HASH_LEN], h[32];
+	sqlite3_stmt *s;
+	const uint8_t *entry;
+	uint64_t size = 0, want;
+	size_t len = 0;
+	int rc;
+
+	s = repat_db_prepare(db, "SELECT size, hashes FROM frontiers"
+	    " WHERE size <= ?1 ORDER BY size DESC LIMIT 1");
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)n);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		size = (uint64_t)sqlite3_column_int64(s, 0);
+		len = (size_t)sqlite3_column_bytes(s, 1);
+		if (len % 32 == 0 && len / 32 <= REPAT_MERKLE_MAX_FRONTIER)
+			memcpy(frontier, sqlite3_column_blob(s, 1), len);
+	}
+	sqlite3_finalize(s);
+	if (size == 0 || len % 32 != 0 || repat_merkle_tree_restore(size,
+	    (const uint8_t (*)[32])frontier, len / 32, &a->tree) != 0)
+		return repat_audit_db_tree(db, n, &a->tree);
+	a->base_size = size;
+	repat_merkle_tree_root(a->tree, a->base_root);
+	s = repat_db_prepare(db, "SELECT idx, entry, leaf_hash FROM audit"
+	    " WHERE idx >= ?1 ORDER BY idx");
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)size);
+	rc = REPAT_OK;
+	for (want = size; rc == REPAT_OK && sqlite3_step(s) == SQLITE_ROW;
+	    want++) {
+		entry = sqlite3_column_blob(s, 1);
+		repat_merkle_leaf_hash(entry, (size_t)sqlite3_column_bytes(s, 1),
+		    h);
+		if ((uint64_t)sqlite3_column_int64(s, 0) != want ||
+		    sqlite3_column_bytes(s, 2) != 32 ||
+		    memcmp(h, sqlite3_column_blob(s, 2), 32) != 0)
+			rc = REPAT_ECORRUPT;
+		else
+			rc = repat_merkle_tree_append(a->tree, h);
+	}
+	sqlite3_finalize(s);
+	if (rc == REPAT_OK && want != n)
+		rc = REPAT_ECORRUPT;
+	return rc;
+}
+
 int
 audit_open(struct audit *a, struct store *st, char *errbuf)
 {
@@ -72,9 +126,10 @@ audit_open(struct audit *a, struct store *st, char *errbuf)
 		return repat_errf(errbuf, REPAT_ECORRUPT,
 		    "audit: entry indexes are not contiguous; run "
 		    "repat-broker check");
-	rc = repat_audit_db_tree(st->db, n, &a->tree);
-	if (rc != 0)
-		return repat_errf(errbuf, rc, "audit: cannot rebuild the tree");
+	if ((rc = restore_tree(a, st->db, n)) != 0)
+		return repat_errf(errbuf, rc, "audit: the entries since the "
+		    "last checkpoint do not match their leaf hashes; run "
+		    "repat-broker check");
 	a->next = a->committed = n;
 	return REPAT_OK;
 }

@@ -133,11 +133,20 @@ authorize(struct broker *b, const struct repat_verified *v,
 	if (!have)
 		memset(&c, 0, sizeof(c));
 	repat_sop_apply(&c, a, &m, &fx);
-	if (store_case_put(&b->store, &c) != 0 ||
-	    (fx.notify_withdrawal && notify_withdrawal(b, &c, &m, &fx) != 0)) {
+	/*
+	 * A storage failure here is answered STORAGE_FULL or INTERNAL, and
+	 * handle_submit returns an error for both, so dispatch rolls back the
+	 * savepoint: the case row and any withdrawal notices already queued
+	 * go with the refused message.
+	 */
+	if ((rc = store_case_put(&b->store, &c)) != 0 ||
+	    (fx.notify_withdrawal &&
+	    (rc = notify_withdrawal(b, &c, &m, &fx)) != 0)) {
 		snprintf(reason, reasonlen, "The broker could not store the "
 		    "case; send the message again later.");
-		return REPAT__REJECT_CODE__REJECT_INTERNAL;
+		return rc == REPAT_EFULL ?
+		    REPAT__REJECT_CODE__REJECT_STORAGE_FULL :
+		    REPAT__REJECT_CODE__REJECT_INTERNAL;
 	}
 	return 0;
 }

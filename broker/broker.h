@@ -194,7 +194,7 @@ enum {
 	ST_COUNT_
 };
 
-#define BROKER_SCHEMA_VERSION 4
+#define BROKER_SCHEMA_VERSION 5
 
 int store_open(struct store *st, const char *path, char *errbuf);
 void store_close(struct store *st);
@@ -246,6 +246,8 @@ struct audit {
 	size_t npending;
 	size_t cap;
 	uint8_t case_key[32];		/* HMAC key for case references */
+	uint64_t base_size;		/* restored from a frontier of this size */
+	uint8_t base_root[32];		/* the tree's root at base_size */
 };
 
 int audit_open(struct audit *a, struct store *st, char *errbuf);

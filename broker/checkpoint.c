@@ -156,8 +156,12 @@ checkpoint_open(struct broker *b, char *errbuf)
 		    "`repat-broker restore-ack -c CONF`", c->file,
 		    (unsigned long long)b->audit.committed,
 		    (unsigned long long)c->size);
-	if ((rc = repat_audit_db_root(b->store.db, c->size, have)) != 0 ||
-	    memcmp(have, c->root, 32) != 0)
+	/* The restored frontier stands for every leaf before base_size. */
+	if (c->size == b->audit.base_size)
+		memcpy(have, b->audit.base_root, 32);
+	else if ((rc = repat_audit_db_root(b->store.db, c->size, have)) != 0)
+		memset(have, 0, sizeof(have));
+	if (memcmp(have, c->root, 32) != 0)
 		return repat_errf(errbuf, REPAT_ECORRUPT, "%s: the audit log "
 		    "does not extend the signed checkpoint of size %llu; if "
 		    "you restored a backup on purpose, run `repat-broker "
@@ -198,6 +202,38 @@ extends(struct broker *b, uint64_t size, const uint8_t root[32])
 	return REPAT_OK;
 }
 
+/*
+ * Keeps the frontier of the tree at the newest checkpoint (only that one:
+ * start-up needs no other), so the next start replays only the tail.
+ */
+static int
+store_frontier(struct broker *b, uint64_t size)
+{
+	uint8_t f[REPAT_MERKLE_MAX_FRONTIER][REPAT_MERKLE_HASH_LEN];
+	sqlite3_stmt *st;
+	size_t n;
+	int rc;
+
+	if (repat_merkle_tree_size(b->audit.tree) != size)
+		return REPAT_OK;
+	repat_merkle_tree_frontier(b->audit.tree, f, &n);
+	st = repat_db_prepare(b->store.db, "INSERT OR REPLACE INTO "
+	    "frontiers(size, hashes) VALUES(?1, ?2)");
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+	sqlite3_bind_blob(st, 2, f, (int)(n * REPAT_MERKLE_HASH_LEN),
+	    SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return repat_db_err(rc);
+	st = repat_db_prepare(b->store.db, "DELETE FROM frontiers"
+	    " WHERE size <> ?1");
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? REPAT_OK : repat_db_err(rc);
+}
+
 static int
 store_row(struct broker *b, uint64_t size, const uint8_t root[32],
     const char *note, size_t len, uint64_t now)
@@ -213,7 +249,9 @@ store_row(struct broker *b, uint64_t size, const uint8_t root[32],
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? REPAT_OK : repat_db_err(rc);
+	if (rc != SQLITE_DONE)
+		return repat_db_err(rc);
+	return store_frontier(b, size);
 }
 
 /* Signs (size, root) of the committed tree: table, then file. */

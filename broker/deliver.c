@@ -27,6 +27,7 @@
 
 #include "broker.h"
 #include "repat/codec.h"
+#include "repat/db.h"
 #include "repat/err.h"
 #include "repat/log.h"
 #include "repat/mem.h"
@@ -185,7 +186,7 @@ deliver_notice(struct broker *b, const char *to, Repat__NoticeBody *nb)
 	sqlite3_reset(st);
 	free(buf);
 	if (rc != SQLITE_DONE)
-		return REPAT_EDB;
+		return repat_db_err(rc);
 	deliver_wake(b, to);
 	return REPAT_OK;
 }

@@ -20,6 +20,7 @@ int
 handle_ack(struct broker *b, struct session *s, Repat__Ack *m)
 {
 	Repat__AckBody *body;
+	Repat__Ack clean = REPAT__ACK__INIT;
 	struct agent_row a;
 	int rc;
 
@@ -52,7 +53,13 @@ handle_ack(struct broker *b, struct session *s, Repat__Ack *m)
 	}
 	if (body->up_to_seq <= s->acked)
 		goto out;	/* old news: acks may cross redeliveries */
-	rc = deliver_acked(b, s, body->up_to_seq, m);
+	/*
+	 * The notices carry the signed fields only: protobuf-c would pack
+	 * the peer's unknown fields back into every sender's notice.
+	 */
+	clean.body = m->body;
+	clean.signature = m->signature;
+	rc = deliver_acked(b, s, body->up_to_seq, &clean);
 out:
 	repat_msg_free(body);
 	return rc;

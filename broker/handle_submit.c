@@ -93,7 +93,16 @@ cert_code(int rc)
 	return REPAT__REJECT_CODE__REJECT_BAD_CERTIFICATE;
 }
 
-/* 1 identical replay, 0 new, a reject code for another message's id. */
+/*
+ * An identical replay. Negative, so that it can never be mistaken for a
+ * Repat__RejectCode: REJECT_MALFORMED is 1, and a MALFORMED refusal taken
+ * for a replay was receipted without being stored.
+ */
+#define IDENTICAL_REPLAY	(-1)
+
+/*
+ * IDENTICAL_REPLAY, 0 new, or a reject code for another message's id.
+ */
 static int
 replay(struct broker *b, const struct repat_verified *v)
 {
@@ -105,7 +114,7 @@ replay(struct broker *b, const struct repat_verified *v)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		r = (sqlite3_column_bytes(st, 0) == 32 &&
 		    memcmp(sqlite3_column_blob(st, 0), v->hash, 32) == 0) ?
-		    1 : REPAT__REJECT_CODE__REJECT_DUPLICATE_ID;
+		    IDENTICAL_REPLAY : REPAT__REJECT_CODE__REJECT_DUPLICATE_ID;
 	sqlite3_reset(st);
 	return r;
 }
@@ -175,7 +184,7 @@ persist(struct broker *b, struct session *s, const struct repat_verified *v,
 	return REPAT_OK;
 }
 
-/* Steps 2-7; 0 to accept, 1 for an identical replay, or a reject code. */
+/* Steps 2-7; 0 to accept, IDENTICAL_REPLAY, or a reject code. */
 static int
 check(struct broker *b, struct session *s, const struct repat_verified *v,
     const char **relay, char *reason, size_t rlen)
@@ -230,6 +239,16 @@ check(struct broker *b, struct session *s, const struct repat_verified *v,
 		    "future by the broker's clock; set your clock right.");
 		return REPAT__REJECT_CODE__REJECT_CLOCK_SKEW;
 	}
+	/*
+	 * Times are stored as SQLite's signed 64-bit integers: a larger
+	 * expiry would wrap negative and expire the message at the next
+	 * sweep.
+	 */
+	if (h->expires_ms > (uint64_t)INT64_MAX) {
+		snprintf(reason, rlen, "expires_ms is out of range; seal the "
+		    "message again with a real expiry time.");
+		return REPAT__REJECT_CODE__REJECT_MALFORMED;
+	}
 	if (h->expires_ms <= now) {
 		snprintf(reason, rlen, "The message expired before it "
 		    "reached the broker; send it again with a later expiry.");
@@ -267,7 +286,7 @@ handle_submit(struct broker *b, struct session *s, Repat__Submit *m)
 	id = v.header->message_id.data;
 	repat_hex(id, 16, hex);
 	code = check(b, s, &v, &relay, reason, sizeof(reason));
-	if (code == 1) {
+	if (code == IDENTICAL_REPLAY) {
 		repat_log_debug("submit %s from %s: identical replay, receipt "
 		    "again", hex, s->agent_id);
 		session_receipt_add(s, id, v.hash);
@@ -279,6 +298,15 @@ handle_submit(struct broker *b, struct session *s, Repat__Submit *m)
 		    reject_code_name(code));
 		reject(b, s, id, code, "%s", reason);
 		repat_verified_clear(&v);
+		/*
+		 * A storage failure inside authorize may have written part of
+		 * the case's effects (the case row, some withdrawal notices):
+		 * an error makes dispatch roll the savepoint back.
+		 */
+		if (code == REPAT__REJECT_CODE__REJECT_STORAGE_FULL)
+			return REPAT_EFULL;
+		if (code == REPAT__REJECT_CODE__REJECT_INTERNAL)
+			return REPAT_EDB;
 		return REPAT_OK;
 	}
 	rc = persist(b, s, &v, m->signed_envelope.data, m->signed_envelope.len,

@@ -8,7 +8,7 @@
  * the durability point. wal_autocheckpoint is off: a second connection
  * checkpoints from the timer, so a checkpoint never stalls a COMMIT.
  *
- * Schema (user_version 3):
+ * Schema (user_version 5):
  *
  *   meta(name, value)          audit key, broker facts
  *   agents(id, ..., next_seq, acked_seq)
@@ -27,6 +27,8 @@
  *   cases(case_ref, record)    (version 2) the SOP's cases, CaseRecord
  *                              blobs (repat_case_encode)
  *   reminders(request_id, ...) (version 4) overdue requests reminded
+ *   frontiers(size, hashes)    (version 5) the Merkle frontier at the latest
+ *                              checkpoint (popcount(size) hashes of 32 bytes)
  *   checkpoints(size, root, note, signed_ms)
  *                              (version 3) signed audit checkpoints, the
  *                              latest also in DATABASE.checkpoint
@@ -102,6 +104,13 @@ static const struct repat_db_migration migrations[BROKER_SCHEMA_VERSION] = {
 	  " waiting_on TEXT NOT NULL,"
 	  " due_ms INTEGER NOT NULL,"
 	  " sent_ms INTEGER NOT NULL);" },
+	/*
+	 * version 5: the Merkle frontier at the latest checkpoint, so that
+	 * start-up replays only the audit tail instead of every leaf.
+	 */
+	{ "CREATE TABLE frontiers("
+	  " size INTEGER PRIMARY KEY,"
+	  " hashes BLOB NOT NULL);" },
 };
 
 _Static_assert(ST_COUNT_ <= 32, "struct store holds 32 statements");

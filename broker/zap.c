@@ -44,6 +44,7 @@ serve_one(struct broker *b)
 	char z85[41];
 	int n = 0, more = 1, i;
 	size_t sz = sizeof(more);
+	bool toolong = false;
 	zmq_msg_t extra;
 
 	while (more && n < ZAP_FRAMES) {
@@ -60,18 +61,16 @@ serve_one(struct broker *b)
 		zmq_msg_recv(&extra, b->zap, 0);
 		zmq_msg_close(&extra);
 		zmq_getsockopt(b->zap, ZMQ_RCVMORE, &more, &sz);
-		n = -n;
+		toolong = true;
 	}
-	if (n == ZAP_FRAMES && frame_is(&f[0], "1.0") &&
+	if (!toolong && n == ZAP_FRAMES && frame_is(&f[0], "1.0") &&
 	    frame_is(&f[5], "CURVE") && zmq_msg_size(&f[6]) == 32 &&
 	    zmq_z85_encode(z85, zmq_msg_data(&f[6]), 32) != NULL) {
 		reply(b->zap, &f[1], "200", "OK", z85);
-	} else if (n >= 2 || n <= -2) {
+	} else if (n >= 2) {
 		reply(b->zap, &f[1], "400", "not a CURVE request", "");
 		broker_refusal(b);
 	}
-	if (n < 0)
-		n = -n;
 	for (i = 0; i < n; i++)
 		zmq_msg_close(&f[i]);
 }

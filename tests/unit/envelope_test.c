@@ -382,6 +382,43 @@ facts_contradicting_payload(void **state)
 	repat_verified_clear(&v);
 }
 
+/*
+ * review: a payload whose type names no message type at all (a sender's
+ * bytes) is refused EFACTS with a sentence, not printf("%s", NULL).
+ */
+static void
+payload_of_unknown_type(void **state)
+{
+	struct fixture *f = *state;
+	struct repat_verified v = parsed(f->msg, f->msglen);
+	Repat__Payload p = REPAT__PAYLOAD__INIT;
+	ProtobufCBinaryData enc, ct;
+	char err[REPAT_ERRBUF_LEN] = "";
+	uint8_t pub[32], encbuf[32], *payload, *bad;
+	size_t plen, badlen;
+
+	repat_form_encode(f->form, &p.form.data, &p.form.len);
+	p.type = 999;
+	repat_encode(&p.base, &payload, &plen);
+	assert_int_equal(repat_cert_public_raw(f->recipient.enc_cert, pub), 0);
+	assert_int_equal(repat_seal(pub, v.envelope->header.data,
+	    v.envelope->header.len, payload, plen, encbuf, &ct.data, &ct.len),
+	    0);
+	enc.data = encbuf;
+	enc.len = sizeof(encbuf);
+	resign(f->sender.sign_key, REPAT_PURPOSE_ENVELOPE, f->sender.sign_cert,
+	    &v.envelope->header, &enc, &ct, &bad, &badlen);
+	assert_int_equal(open_code(f, &f->recipient, bad, badlen, err),
+	    REPAT_EFACTS);
+	assert_null(strstr(err, "(null)"));
+	assert_non_null(strstr(err, "no known type"));
+	free(bad);
+	free(ct.data);
+	free(payload);
+	free(p.form.data);
+	repat_verified_clear(&v);
+}
+
 static void
 signature_by_another_agent(void **state)
 {
@@ -646,6 +683,7 @@ main(void)
 		cmocka_unit_test(ciphertext_changed_by_its_own_sender),
 		cmocka_unit_test(payload_moved_under_another_header),
 		cmocka_unit_test(facts_contradicting_payload),
+		cmocka_unit_test(payload_of_unknown_type),
 		cmocka_unit_test(signature_by_another_agent),
 		cmocka_unit_test(signature_for_another_purpose),
 		cmocka_unit_test(certificate_rules),
