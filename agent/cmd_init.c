@@ -30,7 +30,8 @@ usage_full(FILE *f)
 	    "DIR/agent.conf. Give the two .csr files to your national CA:\n"
 	    "  repat ca issue --ca CADIR --csr DIR/sign.csr --csr DIR/enc.csr\n"
 	    "Roles: focal_point, nationality, embassy, tracing, shelter,\n"
-	    "police, io. Keys are encrypted with a passphrase from\n"
+	    "police, io; broker for a broker's own key (no enc.csr).\n"
+	    "Keys are encrypted with a passphrase from\n"
 	    "--passphrase-file F, REPAT_PASSPHRASE, or a prompt.\n\nExample:\n"
 	    "  repat init --id TH.WPC.PATHUMTHANI --role shelter "
 	    "--dir ~/repat/agent\n");

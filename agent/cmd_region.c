@@ -729,9 +729,15 @@ cmd_region(int argc, char **argv)
 		    argv[optind + 1]);
 	if (r.out == NULL)
 		return cli_usage("region", "init needs --out DIR");
-	if (agreements == NULL && !no_agreements &&
-	    access(DEFAULT_AGREEMENTS, F_OK) == 0)
-		agreements = DEFAULT_AGREEMENTS;
+	if (agreements == NULL && !no_agreements) {
+		if (access(DEFAULT_AGREEMENTS, F_OK) == 0)
+			agreements = DEFAULT_AGREEMENTS;
+		else
+			fprintf(stderr, "repat region: no %s here: the broker "
+			    "gets no agreement and, under authorization = sop, "
+			    "refuses every message; give --agreements DIR\n",
+			    DEFAULT_AGREEMENTS);
+	}
 	rc = region_init(&r, spec, passfile, no_agreements ? NULL :
 	    agreements);
 	for (i = 0; i < r.ncc; i++)

@@ -51,7 +51,8 @@ print_summary(const struct session_stats *st, size_t dir_ok,
 	}
 	printf("sent: %zu receipted, %zu refused, %zu still queued\n",
 	    st->receipted, st->rejected, st->queued);
-	printf("received: %zu new messages", st->received);
+	printf("received: %zu new message%s", st->received,
+	    st->received == 1 ? "" : "s");
 	if (st->unverified)
 		printf(" (%zu NOT TRUSTWORTHY, quarantined)", st->unverified);
 	if (st->duplicates)

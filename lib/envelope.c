@@ -450,7 +450,7 @@ repat_envelope_open(const struct repat_keystore *ks,
 {
 	const Repat__Envelope *e = v->envelope;
 	uint8_t sk[32], *pt = NULL;
-	size_t ptlen = 0;
+	size_t ptlen = 0, i;
 	int rc;
 
 	*form = NULL;
@@ -462,15 +462,21 @@ repat_envelope_open(const struct repat_keystore *ks,
 	if (strcmp(v->header->recipient, ks->id.agent_id) != 0)
 		return repat_errf(errbuf, REPAT_EOPEN, "the message is for %s, "
 		    "not for %s", v->header->recipient, ks->id.agent_id);
-	if ((rc = repat_key_raw_private(ks->enc_key, sk)) != REPAT_OK)
-		return repat_errf(errbuf, rc, "cannot use own encryption key");
-	rc = repat_open(sk, e->header.data, e->header.len, e->enc.data,
-	    e->ciphertext.data, e->ciphertext.len, &pt, &ptlen);
+	/* The current key, then the keys retired by rotations, newest first. */
+	rc = REPAT_EOPEN;
+	for (i = 0; rc != REPAT_OK && i <= ks->n_retired; i++) {
+		if (repat_key_raw_private(i == 0 ? ks->enc_key :
+		    ks->retired_enc[i - 1], sk) != REPAT_OK)
+			continue;
+		rc = repat_open(sk, e->header.data, e->header.len, e->enc.data,
+		    e->ciphertext.data, e->ciphertext.len, &pt, &ptlen);
+	}
 	repat_wipe(sk, sizeof(sk));
 	if (rc != REPAT_OK)
 		return repat_errf(errbuf, REPAT_EOPEN, "the payload does not "
-		    "open with %s's key: altered, or sealed to another key",
-		    ks->id.agent_id);
+		    "open with %s's key%s: altered, or sealed to a key this "
+		    "agent no longer holds", ks->id.agent_id, ks->n_retired ?
+		    " or its retired keys" : "");
 	rc = check_payload(v->header, pt, ptlen, form, operator_name, report,
 	    errbuf);
 	repat_free_secret(pt, ptlen);

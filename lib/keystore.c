@@ -179,6 +179,33 @@ check_keys_match(struct repat_keystore *ks, char *errbuf)
 	return 0;
 }
 
+/*
+ * The retired decryption keys (enc.key.1, enc.key.2, ... until one is
+ * missing): same passphrase as the current keys.
+ */
+static int
+load_retired(const char *dir, const char *passphrase_file, char **pass,
+    struct repat_keystore *ks, char *errbuf)
+{
+	char name[32], *path;
+	bool there;
+	int rc;
+
+	while (ks->n_retired < REPAT_MAX_RETIRED_KEYS) {
+		snprintf(name, sizeof(name), "enc.key.%zu", ks->n_retired + 1);
+		there = exists(dir, name, &path);
+		free(path);
+		if (!there)
+			break;
+		rc = load_key(dir, name, EVP_PKEY_X25519, passphrase_file, pass,
+		    &ks->retired_enc[ks->n_retired], errbuf);
+		if (rc != 0)
+			return rc;
+		ks->n_retired++;
+	}
+	return 0;
+}
+
 int
 repat_keystore_load(const char *dir, const char *passphrase_file,
     struct repat_keystore *ks, char *errbuf)
@@ -197,7 +224,8 @@ repat_keystore_load(const char *dir, const char *passphrase_file,
 	    (rc = load_key(dir, "enc.key", EVP_PKEY_X25519, passphrase_file,
 	    &pass, &ks->enc_key, errbuf)) != 0)
 		goto fail;
-	if ((rc = check_keys_match(ks, errbuf)) != 0)
+	if ((rc = check_keys_match(ks, errbuf)) != 0 ||
+	    (rc = load_retired(dir, passphrase_file, &pass, ks, errbuf)) != 0)
 		goto fail;
 	if ((rc = load_z85(dir, "curve.key", ks->curve_secret, errbuf)) != 0 ||
 	    (rc = load_z85(dir, "curve.pub", ks->curve_public, errbuf)) != 0 ||
@@ -239,6 +267,8 @@ repat_keystore_clear(struct repat_keystore *ks)
 {
 	EVP_PKEY_free(ks->sign_key);
 	EVP_PKEY_free(ks->enc_key);
+	while (ks->n_retired > 0)
+		EVP_PKEY_free(ks->retired_enc[--ks->n_retired]);
 	X509_free(ks->sign_cert);
 	X509_free(ks->enc_cert);
 	repat_trust_destroy(&ks->trust);

@@ -158,6 +158,13 @@ X509_CRL *repat_trust_crl(const repat_trust_t *trust, const char *country);
 
 /* ---- an agent's own keys (DIR/agents/AGENT_ID, layout in docs) */
 
+/*
+ * Retired X25519 keys an agent keeps after rotating (enc.key.1 the most
+ * recent, enc.key.2, ...), so messages sealed before the rotation still
+ * open (docs/security.md: kept for the retention period).
+ */
+#define REPAT_MAX_RETIRED_KEYS 8
+
 struct repat_keystore {
 	struct repat_identity id;	/* from sign.crt */
 	EVP_PKEY *sign_key;		/* sign.key, Ed25519 */
@@ -167,6 +174,8 @@ struct repat_keystore {
 	char curve_public[41];		/* curve.pub, Z85 */
 	char curve_secret[41];		/* curve.key, Z85, wiped on clear */
 	repat_trust_t *trust;		/* the agent's pinned bundle, trust/ */
+	EVP_PKEY *retired_enc[REPAT_MAX_RETIRED_KEYS];	/* enc.key.1, ... */
+	size_t n_retired;		/* retired decryption keys held */
 };
 
 /*

@@ -240,6 +240,30 @@ third_agent_cannot_open(void **state)
 }
 
 static void
+retired_key_still_opens(void **state)
+{
+	struct fixture *f = *state;
+	char err[REPAT_ERRBUF_LEN] = "";
+	EVP_PKEY *old = f->recipient.enc_key, *fresh;
+
+	/* MM.DSW rotated: a new current key, the old one retired. */
+	assert_int_equal(repat_key_generate(EVP_PKEY_X25519, &fresh), 0);
+	f->recipient.enc_key = fresh;
+	assert_int_equal(open_code(f, &f->recipient, f->msg, f->msglen, err),
+	    REPAT_EOPEN);
+	assert_non_null(strstr(err, "no longer holds"));
+	f->recipient.retired_enc[0] = old;
+	f->recipient.n_retired = 1;
+	assert_int_equal(open_code(f, &f->recipient, f->msg, f->msglen, err),
+	    REPAT_OK);
+	/* Back as it was, for the tests that follow. */
+	f->recipient.enc_key = old;
+	f->recipient.retired_enc[0] = NULL;
+	f->recipient.n_retired = 0;
+	EVP_PKEY_free(fresh);
+}
+
+static void
 any_flipped_byte_refused(void **state)
 {
 	struct fixture *f = *state;
@@ -679,6 +703,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(third_agent_cannot_open),
+		cmocka_unit_test(retired_key_still_opens),
 		cmocka_unit_test(any_flipped_byte_refused),
 		cmocka_unit_test(ciphertext_changed_by_its_own_sender),
 		cmocka_unit_test(payload_moved_under_another_header),
