@@ -72,6 +72,8 @@ struct broker_config {
 	int64_t redeliver_max_ms;	/* backoff cap */
 	int64_t delivery_limit;		/* sends before dead-lettering */
 	int64_t default_expiry_ms;	/* notices' lifetime */
+	int64_t retention_ms;		/* payloads kept after delivery when
+					   the case's agreement sets none */
 	int64_t clock_skew_ms;		/* allowed clock difference */
 	int64_t group_commit_size;	/* commands per transaction */
 	int64_t group_commit_wait_ms;	/* wait to fill a group */
@@ -194,7 +196,7 @@ enum {
 	ST_COUNT_
 };
 
-#define BROKER_SCHEMA_VERSION 5
+#define BROKER_SCHEMA_VERSION 6
 
 int store_open(struct store *st, const char *path, char *errbuf);
 void store_close(struct store *st);
@@ -336,6 +338,7 @@ struct broker {
 	uint64_t last_sweep_ms;
 	uint64_t last_ckpt_ms;
 	uint64_t last_remind_ms;	/* last scan for overdue requests */
+	uint64_t last_purge_ms;		/* last retention sweep (purge.c) */
 	bool accepting;			/* false after SIGTERM */
 	int lock_fd;			/* DATABASE.lock, held while running */
 	struct checkpointer ckpt;	/* signed audit checkpoints */
@@ -454,6 +457,8 @@ int ops_status(const char *conf, bool json, bool overdue);
 
 /* Reminds overdue requests once each (inside a group; throttled). */
 void remind_sweep(struct broker *b);
+/* purge.c: deletes delivered payloads past their retention period. */
+void purge_sweep(struct broker *b);
 /* `status --overdue`: the overdue requests of every case. */
 int remind_report(sqlite3 *db, uint64_t now, bool json);
 int ops_check(const char *conf);

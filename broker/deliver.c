@@ -496,5 +496,6 @@ deliver_timers(struct broker *b)
 	}
 	expire_sweep(b);
 	remind_sweep(b);
+	purge_sweep(b);
 	broker_group_end(b);
 }

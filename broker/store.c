@@ -8,7 +8,7 @@
  * the durability point. wal_autocheckpoint is off: a second connection
  * checkpoints from the timer, so a checkpoint never stalls a COMMIT.
  *
- * Schema (user_version 5):
+ * Schema (user_version 6):
  *
  *   meta(name, value)          audit key, broker facts
  *   agents(id, ..., next_seq, acked_seq)
@@ -16,8 +16,9 @@
  *                              their delivery stream: next_seq is the next
  *                              number to assign, acked_seq the cumulative
  *                              ack
- *   messages(id, ...)          accepted envelopes, kept until expiry for
- *                              replay detection
+ *   messages(id, ...)          accepted envelopes; the envelope bytes are
+ *                              purged after the retention period (purge.c),
+ *                              the row stays for replay detection
  *   queue(recipient, seq, kind, message_id | notice, state)
  *                              the per-recipient stream: seq 1, 2, 3, ...
  *                              no gaps; kind 0 a message, 1 a notice;
@@ -111,6 +112,9 @@ static const struct repat_db_migration migrations[BROKER_SCHEMA_VERSION] = {
 	{ "CREATE TABLE frontiers("
 	  " size INTEGER PRIMARY KEY,"
 	  " hashes BLOB NOT NULL);" },
+	/* version 6: payloads still held, oldest first, for purge.c */
+	{ "CREATE INDEX messages_held ON messages(accepted_ms)"
+	  " WHERE envelope IS NOT NULL;" },
 };
 
 _Static_assert(ST_COUNT_ <= 32, "struct store holds 32 statements");
