@@ -193,8 +193,12 @@ log_receipts(struct crash_ctx *x, struct repat_submit_item *it, size_t n,
 
 	pthread_mutex_lock(&x->lock);
 	for (i = 0; i < n; i++) {
-		if (!it[i].answered || done[i])
+		/* A resubmitted, already logged item is receipted again. */
+		if (!it[i].answered || done[i]) {
+			free(it[i].result.receipt);
+			it[i].result.receipt = NULL;
 			continue;
+		}
 		if (it[i].result.receipted) {
 			done[i] = true;
 			repat_hex(it[i].result.message_id, 16, hex);
