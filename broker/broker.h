@@ -72,6 +72,7 @@ struct broker_config {
 	int64_t redeliver_max_ms;	/* backoff cap */
 	int64_t delivery_limit;		/* sends before dead-lettering */
 	int64_t default_expiry_ms;	/* notices' lifetime */
+	int64_t handshake_rate;		/* CURVE handshakes per second */
 	int64_t retention_ms;		/* payloads kept after delivery when
 					   the case's agreement sets none */
 	int64_t clock_skew_ms;		/* allowed clock difference */
@@ -339,6 +340,8 @@ struct broker {
 	uint64_t last_ckpt_ms;
 	uint64_t last_remind_ms;	/* last scan for overdue requests */
 	uint64_t last_purge_ms;		/* last retention sweep (purge.c) */
+	uint64_t zap_tokens;		/* handshake bucket, thousandths */
+	uint64_t zap_refill_ms;		/* its last refill */
 	bool accepting;			/* false after SIGTERM */
 	int lock_fd;			/* DATABASE.lock, held while running */
 	struct checkpointer ckpt;	/* signed audit checkpoints */

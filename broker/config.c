@@ -41,6 +41,7 @@ static const struct int_key int_keys[] = {
 	{ "delivery_limit", 50, 1, 1000000, false, OFF(delivery_limit) },
 	{ "default_expiry", 30 * DAY_MS, 1000, 3650 * DAY_MS, true,
 	    OFF(default_expiry_ms) },
+	{ "handshake_rate", 20, 1, 100000, false, OFF(handshake_rate) },
 	{ "retention", 3650 * DAY_MS, DAY_MS, 36500 * DAY_MS, true,
 	    OFF(retention_ms) },
 	{ "clock_skew", 300000, 0, DAY_MS, true, OFF(clock_skew_ms) },

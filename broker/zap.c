@@ -6,7 +6,8 @@
  * the handshake is accepted: who may do what is decided at hello, where
  * the agent proves that its certificate signed this very key. The answer's
  * User-Id is the Z85 of the client's key; the loop keys sessions by it.
- * Anything but a well-formed CURVE request is refused with 400.
+ * Anything but a well-formed CURVE request is refused with 400, and so
+ * are handshakes beyond the rate limit (take_token).
  */
 #include <string.h>
 
@@ -37,6 +38,35 @@ frame_is(zmq_msg_t *m, const char *s)
 	    memcmp(zmq_msg_data(m), s, strlen(s)) == 0;
 }
 
+/*
+ * Handshakes are rate-limited (a token bucket of handshake_rate per
+ * second, bursts of HANDSHAKE_BURST seconds' worth): a peer that cannot say
+ * hello must not be able to keep the broker busy with CURVE handshakes.
+ * Agents connect rarely, so the default leaves them untouched.
+ */
+#define HANDSHAKE_BURST 10
+
+static bool
+take_token(struct broker *b)
+{
+	uint64_t now = broker_now(b);
+	uint64_t cap = (uint64_t)b->cfg.handshake_rate * HANDSHAKE_BURST *
+	    1000;
+
+	/* Tokens are kept in thousandths, refilled rate per 1000 ms. */
+	if (now > b->zap_refill_ms) {
+		b->zap_tokens += (now - b->zap_refill_ms) *
+		    (uint64_t)b->cfg.handshake_rate;
+		if (b->zap_tokens > cap || b->zap_refill_ms == 0)
+			b->zap_tokens = cap;
+		b->zap_refill_ms = now;
+	}
+	if (b->zap_tokens < 1000)
+		return false;
+	b->zap_tokens -= 1000;
+	return true;
+}
+
 static void
 serve_one(struct broker *b)
 {
@@ -63,7 +93,10 @@ serve_one(struct broker *b)
 		zmq_getsockopt(b->zap, ZMQ_RCVMORE, &more, &sz);
 		toolong = true;
 	}
-	if (!toolong && n == ZAP_FRAMES && frame_is(&f[0], "1.0") &&
+	if (!toolong && n == ZAP_FRAMES && !take_token(b)) {
+		reply(b->zap, &f[1], "400", "too many handshakes", "");
+		broker_refusal(b);
+	} else if (!toolong && n == ZAP_FRAMES && frame_is(&f[0], "1.0") &&
 	    frame_is(&f[5], "CURVE") && zmq_msg_size(&f[6]) == 32 &&
 	    zmq_z85_encode(z85, zmq_msg_data(&f[6]), 32) != NULL) {
 		reply(b->zap, &f[1], "200", "OK", z85);
