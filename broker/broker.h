@@ -197,7 +197,7 @@ enum {
 	ST_COUNT_
 };
 
-#define BROKER_SCHEMA_VERSION 6
+#define BROKER_SCHEMA_VERSION 7
 
 int store_open(struct store *st, const char *path, char *errbuf);
 void store_close(struct store *st);

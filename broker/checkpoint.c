@@ -324,6 +324,14 @@ checkpoint_maybe(struct broker *b, bool force)
  * recipient or relay. A scan of the log: n is small for repat (hundreds of
  * cases a year, a few entries each).
  */
+static bool
+is_party(sqlite3_stmt *st, int col, const char *agent)
+{
+	const unsigned char *v = sqlite3_column_text(st, col);
+
+	return v != NULL && strcmp((const char *)v, agent) == 0;
+}
+
 static int
 find_leaf(struct broker *b, struct session *s, const uint8_t *id,
     uint64_t *index)
@@ -333,6 +341,24 @@ find_leaf(struct broker *b, struct session *s, const uint8_t *id,
 	int rc = REPAT_ENOENT;
 	bool mine;
 
+	/* The message row says where its entry is and whose it is. */
+	st = repat_db_prepare(b->store.db, "SELECT audit_idx, sender,"
+	    " recipient, relay FROM messages WHERE id = ?1");
+	sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return REPAT_ENOENT;
+	}
+	if (sqlite3_column_type(st, 0) == SQLITE_INTEGER) {
+		*index = (uint64_t)sqlite3_column_int64(st, 0);
+		mine = is_party(st, 1, s->agent_id) ||
+		    is_party(st, 2, s->agent_id) ||
+		    is_party(st, 3, s->agent_id);
+		sqlite3_finalize(st);
+		return mine ? REPAT_OK : REPAT_EPERM;
+	}
+	sqlite3_finalize(st);
+	/* Accepted before schema version 7: scan the log. */
 	st = repat_db_prepare(b->store.db, "SELECT idx, entry FROM audit"
 	    " ORDER BY idx");
 	while (rc == REPAT_ENOENT && sqlite3_step(st) == SQLITE_ROW) {

@@ -179,6 +179,15 @@ persist(struct broker *b, struct session *s, const struct repat_verified *v,
 	e.relay = (char *)relay;
 	if ((rc = broker_audit(b, &e)) != 0)
 		return rc;
+	/* Where its acceptance entry is, for proofs (checkpoint.c). */
+	st = repat_db_prepare(b->store.db, "UPDATE messages SET audit_idx ="
+	    " ?1 WHERE id = ?2");
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)e.index);
+	sqlite3_bind_blob(st, 2, h->message_id.data, 16, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return repat_db_err(rc);
 	deliver_wake(b, h->recipient);
 	(void)s;
 	return REPAT_OK;

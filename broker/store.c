@@ -8,7 +8,7 @@
  * the durability point. wal_autocheckpoint is off: a second connection
  * checkpoints from the timer, so a checkpoint never stalls a COMMIT.
  *
- * Schema (user_version 6):
+ * Schema (user_version 7):
  *
  *   meta(name, value)          audit key, broker facts
  *   agents(id, ..., next_seq, acked_seq)
@@ -115,6 +115,12 @@ static const struct repat_db_migration migrations[BROKER_SCHEMA_VERSION] = {
 	/* version 6: payloads still held, oldest first, for purge.c */
 	{ "CREATE INDEX messages_held ON messages(accepted_ms)"
 	  " WHERE envelope IS NOT NULL;" },
+	/*
+	 * version 7: the index of each message's AUDIT_ACCEPTED entry, so a
+	 * proof request finds it without scanning the log (NULL for messages
+	 * accepted before version 7: found by a scan).
+	 */
+	{ "ALTER TABLE messages ADD COLUMN audit_idx INTEGER;" },
 };
 
 _Static_assert(ST_COUNT_ <= 32, "struct store holds 32 statements");
