@@ -19,6 +19,7 @@
 #include <zmq.h>
 
 #include "bench.h"
+#include "repat/client.h"
 #include "repat/codec.h"
 #include "repat/envelope.h"
 #include "repat/err.h"
@@ -166,19 +167,6 @@ wire_receipt_frames(const struct wconn *c)
 	return c->receipt_frames;
 }
 
-static int
-send_frame(struct wconn *c, const Repat__Frame *f)
-{
-	uint8_t *buf;
-	size_t len;
-	int rc;
-
-	repat_encode(&f->base, &buf, &len);
-	rc = wire_send(c, buf, len);
-	free(buf);
-	return rc;
-}
-
 int
 wire_send(struct wconn *c, const uint8_t *frame, size_t len)
 {
@@ -191,73 +179,29 @@ wire_send(struct wconn *c, const uint8_t *frame, size_t len)
 int
 wire_hello(struct wconn *c, uint32_t window)
 {
-	Repat__Frame f = REPAT__FRAME__INIT;
-	Repat__Hello h = REPAT__HELLO__INIT;
-	Repat__HelloBody body = REPAT__HELLO_BODY__INIT;
-	ProtobufCBinaryData certs[2];
-	uint8_t sig[REPAT_SIG_LEN], *buf, *d1 = NULL, *d2 = NULL;
-	size_t len, l1, l2;
-	int rc = -1;
+	uint8_t *buf;
+	size_t len;
+	int rc;
 
-	body.version = REPAT_WIRE_VERSION;
-	body.agent_id = c->ks.id.agent_id;
-	body.curve_key.data = c->my_curve;
-	body.curve_key.len = 32;
-	body.broker_key.data = c->broker_curve;
-	body.broker_key.len = 32;
-	body.time_ms = bench_wall_ms();
-	body.has_window = 1;
-	body.window = window;
-	body.has_acked_seq = 1;
-	body.acked_seq = c->acked;
-	repat_encode(&body.base, &buf, &len);
-	if (repat_sign(c->ks.sign_key, REPAT_PURPOSE_HELLO, buf, len,
-	    sig) != 0 || repat_cert_to_der(c->ks.sign_cert, &d1, &l1) != 0 ||
-	    repat_cert_to_der(c->ks.enc_cert, &d2, &l2) != 0)
-		goto out;
-	certs[0].data = d1;
-	certs[0].len = l1;
-	certs[1].data = d2;
-	certs[1].len = l2;
-	h.body.data = buf;
-	h.body.len = len;
-	h.signature.data = sig;
-	h.signature.len = sizeof(sig);
-	h.n_certificates = 2;
-	h.certificates = certs;
-	f.command_case = REPAT__FRAME__COMMAND_HELLO;
-	f.hello = &h;
-	rc = send_frame(c, &f);
-out:
+	if (repat_hello_frame(&c->ks, c->my_curve, c->broker_curve,
+	    bench_wall_ms(), window, c->acked, &buf, &len) != REPAT_OK)
+		return -1;
+	rc = wire_send(c, buf, len);
 	free(buf);
-	free(d1);
-	free(d2);
 	return rc;
 }
 
 static void
 send_ack(struct wconn *c, uint64_t up_to)
 {
-	Repat__Frame f = REPAT__FRAME__INIT;
-	Repat__Ack a = REPAT__ACK__INIT;
-	Repat__AckBody body = REPAT__ACK_BODY__INIT;
-	uint8_t sig[REPAT_SIG_LEN], *buf;
+	uint8_t *buf;
 	size_t len;
 
-	body.recipient = c->ks.id.agent_id;
-	body.up_to_seq = up_to;
-	body.time_ms = bench_wall_ms();
-	repat_encode(&body.base, &buf, &len);
-	if (repat_sign(c->ks.sign_key, REPAT_PURPOSE_ACK, buf, len, sig) == 0) {
-		a.body.data = buf;
-		a.body.len = len;
-		a.signature.data = sig;
-		a.signature.len = sizeof(sig);
-		f.command_case = REPAT__FRAME__COMMAND_ACK;
-		f.ack = &a;
-		if (send_frame(c, &f) == 0)
-			c->acked = up_to;
-	}
+	if (repat_ack_frame(&c->ks, up_to, bench_wall_ms(), &buf, &len) !=
+	    REPAT_OK)
+		return;
+	if (wire_send(c, buf, len) == 0)
+		c->acked = up_to;
 	free(buf);
 }
 

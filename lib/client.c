@@ -220,10 +220,11 @@ send_frame(repat_client_t *c, const Repat__Frame *f)
 	return rc < 0 ? REPAT_EIO : REPAT_OK;
 }
 
-static int
-send_hello(repat_client_t *c)
+int
+repat_hello_frame(const struct repat_keystore *ks, const uint8_t curve_key[32],
+    const uint8_t broker_key[32], uint64_t time_ms, uint32_t window,
+    uint64_t acked_seq, uint8_t **out, size_t *outlen)
 {
-	const struct repat_keystore *ks = c->ks;
 	Repat__Frame f = REPAT__FRAME__INIT;
 	Repat__Hello h = REPAT__HELLO__INIT;
 	Repat__HelloBody body = REPAT__HELLO_BODY__INIT;
@@ -234,15 +235,15 @@ send_hello(repat_client_t *c)
 
 	body.version = REPAT_WIRE_VERSION;
 	body.agent_id = (char *)ks->id.agent_id;
-	body.curve_key.data = c->my_curve;
+	body.curve_key.data = (uint8_t *)curve_key;
 	body.curve_key.len = 32;
-	body.broker_key.data = c->broker_curve;
+	body.broker_key.data = (uint8_t *)broker_key;
 	body.broker_key.len = 32;
-	body.time_ms = now_ms();
+	body.time_ms = time_ms;
 	body.has_window = 1;
-	body.window = c->window;
+	body.window = window;
 	body.has_acked_seq = 1;
-	body.acked_seq = c->acked;
+	body.acked_seq = acked_seq;
 	repat_encode(&body.base, &buf, &len);
 	if (repat_sign(ks->sign_key, REPAT_PURPOSE_HELLO, buf, len, sig) != 0 ||
 	    repat_cert_to_der(ks->sign_cert, &d1, &l1) != 0 ||
@@ -260,12 +261,68 @@ send_hello(repat_client_t *c)
 	h.certificates = certs;
 	f.command_case = REPAT__FRAME__COMMAND_HELLO;
 	f.hello = &h;
-	rc = send_frame(c, &f);
+	repat_encode(&f.base, out, outlen);
+	rc = REPAT_OK;
 out:
 	free(buf);
 	free(d1);
 	free(d2);
 	return rc;
+}
+
+int
+repat_ack_frame(const struct repat_keystore *ks, uint64_t up_to_seq,
+    uint64_t time_ms, uint8_t **out, size_t *outlen)
+{
+	Repat__Frame f = REPAT__FRAME__INIT;
+	Repat__Ack a = REPAT__ACK__INIT;
+	Repat__AckBody body = REPAT__ACK_BODY__INIT;
+	uint8_t sig[REPAT_SIG_LEN], *buf;
+	size_t len;
+
+	body.recipient = (char *)ks->id.agent_id;
+	body.up_to_seq = up_to_seq;
+	body.time_ms = time_ms;
+	repat_encode(&body.base, &buf, &len);
+	if (repat_sign(ks->sign_key, REPAT_PURPOSE_ACK, buf, len, sig) != 0) {
+		free(buf);
+		return REPAT_ECRYPTO;
+	}
+	a.body.data = buf;
+	a.body.len = len;
+	a.signature.data = sig;
+	a.signature.len = sizeof(sig);
+	f.command_case = REPAT__FRAME__COMMAND_ACK;
+	f.ack = &a;
+	repat_encode(&f.base, out, outlen);
+	free(buf);
+	return REPAT_OK;
+}
+
+static int
+send_bytes(repat_client_t *c, uint8_t *buf, size_t len)
+{
+	int rc;
+
+	if (c->sock == NULL) {
+		free(buf);
+		return REPAT_EIO;
+	}
+	rc = zmq_send(c->sock, buf, len, ZMQ_DONTWAIT);
+	free(buf);
+	return rc < 0 ? REPAT_EIO : REPAT_OK;
+}
+
+static int
+send_hello(repat_client_t *c)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	rc = repat_hello_frame(c->ks, c->my_curve, c->broker_curve, now_ms(),
+	    c->window, c->acked, &buf, &len);
+	return rc != REPAT_OK ? rc : send_bytes(c, buf, len);
 }
 
 static void
@@ -808,30 +865,12 @@ repat_client_submit(repat_client_t *c, const uint8_t *bytes, size_t len,
 static int
 send_ack(repat_client_t *c, uint64_t up_to)
 {
-	Repat__Frame f = REPAT__FRAME__INIT;
-	Repat__Ack a = REPAT__ACK__INIT;
-	Repat__AckBody body = REPAT__ACK_BODY__INIT;
-	uint8_t sig[REPAT_SIG_LEN], *buf;
+	uint8_t *buf;
 	size_t len;
 	int rc;
 
-	body.recipient = (char *)c->ks->id.agent_id;
-	body.up_to_seq = up_to;
-	body.time_ms = now_ms();
-	repat_encode(&body.base, &buf, &len);
-	if (repat_sign(c->ks->sign_key, REPAT_PURPOSE_ACK, buf, len, sig) != 0) {
-		free(buf);
-		return REPAT_ECRYPTO;
-	}
-	a.body.data = buf;
-	a.body.len = len;
-	a.signature.data = sig;
-	a.signature.len = sizeof(sig);
-	f.command_case = REPAT__FRAME__COMMAND_ACK;
-	f.ack = &a;
-	rc = send_frame(c, &f);
-	free(buf);
-	return rc;
+	rc = repat_ack_frame(c->ks, up_to, now_ms(), &buf, &len);
+	return rc != REPAT_OK ? rc : send_bytes(c, buf, len);
 }
 
 int

@@ -197,4 +197,21 @@ int repat_client_proof(repat_client_t *c, const uint8_t *message_id,
 int repat_client_ping(repat_client_t *c, int timeout_ms,
     uint64_t *broker_time_ms, char *errbuf);
 
+/* ---- frames for code that drives the protocol itself */
+
+/*
+ * The serialized Frame of a hello signed by ks for the connection whose
+ * CURVE public key is curve_key, to the broker whose CURVE key is
+ * broker_key (docs/protocol.md). *out is the caller's. repat-bench sends
+ * these on its own lean sockets; this library sends the same bytes.
+ */
+int repat_hello_frame(const struct repat_keystore *ks,
+    const uint8_t curve_key[32], const uint8_t broker_key[32],
+    uint64_t time_ms, uint32_t window, uint64_t acked_seq, uint8_t **out,
+    size_t *outlen);
+
+/* The serialized Frame of a cumulative Ack signed by ks. */
+int repat_ack_frame(const struct repat_keystore *ks, uint64_t up_to_seq,
+    uint64_t time_ms, uint8_t **out, size_t *outlen);
+
 #endif
