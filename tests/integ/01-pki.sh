@@ -134,4 +134,15 @@ openssl x509 -in "$T/ag/enc.crt" -noout -text | grep -q "Key Agreement" ||
     --csr "$T/ag/sign.csr" --csr "$T/th/enc.csr" >/dev/null 2>&1 &&
 	fail "mismatched requests issued"
 ok "CA by hand"
+
+# The built-in spec (used away from the repository) is examples/region.json.
+top=$(pwd)
+(cd "$T" && "$R" region init --out "$T/builtin" --port 7462 >/dev/null 2>&1) ||
+	fail "region init with the built-in spec"
+(cd "$T/r/agents" && ls) >"$T/agents.examples"
+(cd "$T/builtin/agents" && ls) >"$T/agents.builtin"
+cmp -s "$T/agents.examples" "$T/agents.builtin" ||
+	{ diff "$T/agents.examples" "$T/agents.builtin"; fail "the built-in spec differs from examples/region.json"; }
+cd "$top" || exit 1
+ok "the built-in region spec matches examples/region.json"
 exit 0
