@@ -94,8 +94,11 @@ check_hello(struct broker *b, struct session *s, Repat__Hello *h,
 		    "with your signing certificate.");
 		code = REPAT__REJECT_CODE__REJECT_BAD_SIGNATURE;
 	} else if (strcmp(body->agent_id, id->agent_id) != 0) {
+		/* Only a well-formed id is echoed: the reason reaches logs. */
 		snprintf(reason, rlen, "The hello names %.64s but the "
-		    "certificates are for %s.", body->agent_id, id->agent_id);
+		    "certificates are for %s.",
+		    repat_agent_id_valid(body->agent_id) ? body->agent_id :
+		    "a malformed agent id", id->agent_id);
 		code = REPAT__REJECT_CODE__REJECT_SENDER_MISMATCH;
 	} else if (body->curve_key.len != BROKER_CURVE_LEN ||
 	    memcmp(body->curve_key.data, s->key, BROKER_CURVE_LEN) != 0) {
