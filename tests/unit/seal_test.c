@@ -19,6 +19,7 @@
 #include <openssl/err.h>
 
 #include "repat/err.h"
+#include "vectors.h"
 #include "repat/limits.h"
 #include "repat/mem.h"
 #include "repat/seal.h"
@@ -28,33 +29,6 @@
 #define X25519_VEC "tests/data/vectors/x25519/wycheproof_x25519_test.json"
 #define INFO	((const uint8_t *)REPAT_SEAL_INFO)
 #define INFOLEN	(sizeof(REPAT_SEAL_INFO) - 1)
-
-static uint8_t *
-unhex(const char *s, size_t *len)
-{
-	size_t n = strlen(s), i;
-	uint8_t *b;
-	unsigned v;
-
-	assert_int_equal(n % 2, 0);
-	b = malloc(n / 2 + 1);
-	assert_non_null(b);
-	for (i = 0; i < n / 2; i++) {
-		assert_int_equal(sscanf(s + 2 * i, "%2x", &v), 1);
-		b[i] = (uint8_t)v;
-	}
-	*len = n / 2;
-	return b;
-}
-
-static uint8_t *
-jhex(json_t *o, const char *key, size_t *len)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	assert_non_null(s);
-	return unhex(s, len);
-}
 
 /* One RFC 9180 vector's inputs. */
 struct vec {

@@ -21,37 +21,10 @@
 #include <openssl/evp.h>
 
 #include "repat/err.h"
+#include "vectors.h"
 #include "repat/sign.h"
 
 #define VEC "tests/data/vectors/ed25519/"
-
-/* Hex to a fresh buffer (caller frees); fails the test on bad hex. */
-static uint8_t *
-unhex(const char *s, size_t *len)
-{
-	size_t n = strlen(s), i;
-	uint8_t *b;
-	unsigned v;
-
-	assert_int_equal(n % 2, 0);
-	b = malloc(n / 2 + 1);
-	assert_non_null(b);
-	for (i = 0; i < n / 2; i++) {
-		assert_int_equal(sscanf(s + 2 * i, "%2x", &v), 1);
-		b[i] = (uint8_t)v;
-	}
-	*len = n / 2;
-	return b;
-}
-
-static uint8_t *
-jhex(json_t *o, const char *key, size_t *len)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	assert_non_null(s);
-	return unhex(s, len);
-}
 
 static EVP_PKEY *
 key_from_seed(const uint8_t seed[32])
