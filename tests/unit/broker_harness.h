@@ -270,13 +270,14 @@ h_agent_free(struct agent *a)
  * sender `sender` (normally the signer's id) to recipient. id: 16 bytes;
  * filler: a byte that makes otherwise equal envelopes differ.
  */
+/*
+ * A SignedEnvelope around header h, signed by signer, with a fake sealed
+ * payload of filler bytes (the broker never opens payloads).
+ */
 static inline int
-h_envelope(const struct repat_keystore *signer, const char *sender,
-    const char *recipient, const uint8_t id[16], uint64_t created,
-    uint64_t expires, uint8_t filler, uint8_t **out, size_t *outlen)
+h_sign_header(const struct repat_keystore *signer, const Repat__Header *h,
+    uint8_t filler, uint8_t **out, size_t *outlen)
 {
-	Repat__Header h = REPAT__HEADER__INIT;
-	Repat__CaseFacts facts = REPAT__CASE_FACTS__INIT;
 	Repat__Envelope e = REPAT__ENVELOPE__INIT;
 	Repat__SignedEnvelope se = REPAT__SIGNED_ENVELOPE__INIT;
 	ProtobufCBinaryData cert;
@@ -286,17 +287,7 @@ h_envelope(const struct repat_keystore *signer, const char *sender,
 
 	memset(enc, 0x11, sizeof(enc));
 	memset(ct, filler, sizeof(ct));
-	h.version = REPAT_WIRE_VERSION;
-	h.message_id.data = (uint8_t *)id;
-	h.message_id.len = 16;
-	h.case_ref = "TH-2026-000123";
-	h.type = REPAT__MESSAGE_TYPE__MESSAGE_TYPE_CASE_REFERRAL;
-	h.sender = (char *)sender;
-	h.recipient = (char *)recipient;
-	h.created_ms = created;
-	h.expires_ms = expires;
-	h.facts = &facts;
-	repat_encode(&h.base, &hb, &hl);
+	repat_encode(&h->base, &hb, &hl);
 	e.header.data = hb;
 	e.header.len = hl;
 	e.enc.data = enc;
@@ -322,6 +313,27 @@ h_envelope(const struct repat_keystore *signer, const char *sender,
 	free(hb);
 	free(eb);
 	return rc;
+}
+
+static inline int
+h_envelope(const struct repat_keystore *signer, const char *sender,
+    const char *recipient, const uint8_t id[16], uint64_t created,
+    uint64_t expires, uint8_t filler, uint8_t **out, size_t *outlen)
+{
+	Repat__Header h = REPAT__HEADER__INIT;
+	Repat__CaseFacts facts = REPAT__CASE_FACTS__INIT;
+
+	h.version = REPAT_WIRE_VERSION;
+	h.message_id.data = (uint8_t *)id;
+	h.message_id.len = 16;
+	h.case_ref = "TH-2026-000123";
+	h.type = REPAT__MESSAGE_TYPE__MESSAGE_TYPE_CASE_REFERRAL;
+	h.sender = (char *)sender;
+	h.recipient = (char *)recipient;
+	h.created_ms = created;
+	h.expires_ms = expires;
+	h.facts = &facts;
+	return h_sign_header(signer, &h, filler, out, outlen);
 }
 
 /* A fresh id whose first bytes say who and which. */

@@ -58,15 +58,8 @@ envelope(const struct repat_keystore *signer, const char *recipient,
 {
 	Repat__Header h = REPAT__HEADER__INIT;
 	Repat__CaseFacts facts = REPAT__CASE_FACTS__INIT;
-	Repat__Envelope e = REPAT__ENVELOPE__INIT;
-	Repat__SignedEnvelope se = REPAT__SIGNED_ENVELOPE__INIT;
-	ProtobufCBinaryData cert;
-	uint8_t enc[32], ct[64], sig[REPAT_SIG_LEN], *hb, *eb, *der = NULL;
-	size_t hl, el, dl;
 
 	RAND_bytes(id, 16);
-	memset(enc, 0x11, sizeof(enc));
-	memset(ct, 0x22, sizeof(ct));
 	facts.n_consent_granted = ngranted;
 	facts.consent_granted = granted;
 	facts.n_consent_withdrawn = nwithdrawn;
@@ -81,29 +74,7 @@ envelope(const struct repat_keystore *signer, const char *recipient,
 	h.created_ms = h_now();
 	h.expires_ms = expires != 0 ? expires : h_now() + DAY;
 	h.facts = &facts;
-	repat_encode(&h.base, &hb, &hl);
-	e.header.data = hb;
-	e.header.len = hl;
-	e.enc.data = enc;
-	e.enc.len = sizeof(enc);
-	e.ciphertext.data = ct;
-	e.ciphertext.len = sizeof(ct);
-	repat_encode(&e.base, &eb, &el);
-	assert_int_equal(repat_sign(signer->sign_key, REPAT_PURPOSE_ENVELOPE,
-	    eb, el, sig), 0);
-	assert_int_equal(repat_cert_to_der(signer->sign_cert, &der, &dl), 0);
-	cert.data = der;
-	cert.len = dl;
-	se.envelope.data = eb;
-	se.envelope.len = el;
-	se.signature.data = sig;
-	se.signature.len = sizeof(sig);
-	se.n_certificates = 1;
-	se.certificates = &cert;
-	repat_encode(&se.base, out, outlen);
-	free(der);
-	free(hb);
-	free(eb);
+	assert_int_equal(h_sign_header(signer, &h, 0x22, out, outlen), 0);
 }
 
 /* Submits and returns the answer (receipted or the reject code). */
