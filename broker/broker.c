@@ -48,6 +48,21 @@ on_signal(int sig)
 		broker_got_term = 1;
 }
 
+void
+broker_signals_block(sigset_t *old)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, old);
+}
+
+void
+broker_signals_restore(const sigset_t *old)
+{
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
 uint64_t
 broker_now(const struct broker *b)
 {
@@ -152,6 +167,28 @@ setup_sockets(struct broker *b, char *errbuf)
 	return REPAT_OK;
 }
 
+/* The group's batch and the workers that prepare it (prepare.c). */
+static int
+start_pool(struct broker *b, char *errbuf)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int64_t n = b->cfg.verify_threads;
+	int i;
+
+	if (n < 0)
+		n = cpus > 1 ? cpus - 1 : 0;
+	for (i = 0; i < 2; i++) {
+		b->groups[i].jobs = repat_xcalloc(
+		    (size_t)b->cfg.group_commit_size, sizeof(struct prepared));
+		b->groups[i].msgs = repat_xcalloc(
+		    (size_t)b->cfg.group_commit_size, sizeof(zmq_msg_t));
+	}
+	if (prepare_pool_start(&b->pool, b, (int)n) != 0)
+		return repat_errf(errbuf, REPAT_EIO, "cannot start %lld "
+		    "verification threads", (long long)n);
+	return REPAT_OK;
+}
+
 int
 broker_audit(struct broker *b, Repat__AuditEntry *e)
 {
@@ -231,6 +268,12 @@ broker_init(struct broker *b, const char *conf, char *errbuf)
 		return rc;
 	if ((rc = setup_sockets(b, errbuf)) != 0)
 		return rc;
+	if ((rc = start_pool(b, errbuf)) != 0)
+		return rc;
+	if (walckpt_start(&b->store.wal, b->store.db, b->store.ckpt,
+	    b->cfg.checkpoint_ms) != 0)
+		return repat_errf(errbuf, REPAT_EIO, "cannot start the WAL "
+		    "checkpoint thread");
 	if ((rc = audit_start(b)) != 0)
 		return repat_errf(errbuf, rc, "%s: cannot write the audit log",
 		    b->cfg.database);
@@ -253,6 +296,12 @@ broker_free(struct broker *b)
 {
 	size_t i;
 
+	prepare_pool_stop(&b->pool);
+	for (i = 0; i < 2; i++) {
+		group_clear(&b->groups[i]);
+		free(b->groups[i].jobs);
+		free(b->groups[i].msgs);
+	}
 	for (i = 0; i < b->nout; i++)
 		free(b->out[i].data);
 	free(b->out);
@@ -516,24 +565,35 @@ flush_refusals(struct broker *b, bool force)
 
 /* ------------------------------------------------------------ input */
 
-/* Receives one message (routing id + body); false when none is waiting. */
-static bool
-take_frame(struct broker *b)
+/*
+ * A group holds at most group_commit_size frames and about this many
+ * bytes, so that a burst of maximum-size frames cannot make the loop hold
+ * gigabytes before it commits.
+ */
+#define GROUP_MAX_BYTES (16u << 20)
+
+/*
+ * Receives one message (routing id + body) into the next batch slot.
+ * Returns 1 when one was taken, 0 when one was refused (malformed or
+ * unauthenticated), -1 when none is waiting.
+ */
+static int
+take_frame(struct broker *b, struct group *g)
 {
-	zmq_msg_t rid, body, extra;
+	struct prepared *p = &g->jobs[g->n];
+	zmq_msg_t rid, *body = &g->msgs[g->n], extra;
 	const char *user;
-	uint8_t key[32];
 	struct session *s;
-	int more = 0;
+	int more = 0, taken = 0;
 	size_t sz = sizeof(more);
 
 	zmq_msg_init(&rid);
 	if (zmq_msg_recv(&rid, b->router, ZMQ_DONTWAIT) < 0) {
 		zmq_msg_close(&rid);
-		return false;
+		return -1;
 	}
-	zmq_msg_init(&body);
-	if (zmq_msg_recv(&body, b->router, ZMQ_DONTWAIT) < 0)
+	zmq_msg_init(body);
+	if (zmq_msg_recv(body, b->router, ZMQ_DONTWAIT) < 0)
 		goto out;
 	zmq_getsockopt(b->router, ZMQ_RCVMORE, &more, &sz);
 	if (more) {
@@ -547,19 +607,43 @@ take_frame(struct broker *b)
 		broker_refusal(b);
 		goto out;
 	}
-	user = zmq_msg_gets(&body, "User-Id");
+	user = zmq_msg_gets(body, "User-Id");
 	if (user == NULL || strlen(user) != 40 ||
-	    zmq_z85_decode(key, user) == NULL ||
-	    zmq_msg_size(&rid) > BROKER_MAX_ROUTING_ID ||
-	    (s = session_get(&b->sessions, key)) == NULL) {
+	    zmq_z85_decode(p->key, user) == NULL ||
+	    zmq_msg_size(&rid) > BROKER_MAX_ROUTING_ID) {
 		broker_refusal(b);
 		goto out;
 	}
-	if (s->rid_len != zmq_msg_size(&rid) ||
-	    memcmp(s->rid, zmq_msg_data(&rid), s->rid_len) != 0) {
+	p->rid_len = zmq_msg_size(&rid);
+	memcpy(p->rid, zmq_msg_data(&rid), p->rid_len);
+	p->data = zmq_msg_data(body);
+	p->len = zmq_msg_size(body);
+	s = session_find(&b->sessions, p->key);
+	p->verify = s != NULL && s->state == SESSION_ACTIVE;
+	g->n++;
+	taken = 1;
+out:
+	if (!taken)
+		zmq_msg_close(body);
+	zmq_msg_close(&rid);
+	return taken;
+}
+
+/* Runs one prepared frame: its session, then dispatch. */
+static void
+run_frame(struct broker *b, struct prepared *p)
+{
+	struct session *s;
+
+	if ((s = session_get(&b->sessions, p->key)) == NULL) {
+		broker_refusal(b);
+		return;
+	}
+	if (s->rid_len != p->rid_len ||
+	    memcmp(s->rid, p->rid, s->rid_len) != 0) {
 		/* The peer reconnected (new routing id): same CURVE key. */
-		s->rid_len = zmq_msg_size(&rid);
-		memcpy(s->rid, zmq_msg_data(&rid), s->rid_len);
+		s->rid_len = p->rid_len;
+		memcpy(s->rid, p->rid, s->rid_len);
 		s->unreachable = false;
 		if (s->state == SESSION_ACTIVE) {
 			s->sent = s->acked;
@@ -568,34 +652,101 @@ take_frame(struct broker *b)
 	}
 	s->unreachable = false;
 	s->last_seen_ms = broker_now(b);
-	dispatch(b, s, zmq_msg_data(&body), zmq_msg_size(&body));
-out:
-	zmq_msg_close(&body);
-	zmq_msg_close(&rid);
-	return true;
+	dispatch(b, s, p);
 }
 
+void
+group_clear(struct group *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->n; i++) {
+		prepared_clear(&g->jobs[i]);
+		zmq_msg_close(&g->msgs[i]);
+	}
+	g->n = 0;
+	g->pending = false;
+}
+
+/*
+ * Takes what is waiting, up to a group; waits up to group_commit_wait to
+ * fill it only when nothing else is pending.
+ */
 static void
-take_group(struct broker *b)
+collect(struct broker *b, struct group *g, bool may_wait)
 {
 	zmq_pollitem_t it = { b->router, 0, ZMQ_POLLIN, 0 };
 	uint64_t deadline;
-	int64_t n = 0, left;
+	int64_t left, tries = 0;
+	size_t bytes = 0;
+	int rc;
 
-	if (broker_group_begin(b) != 0)
-		return;
 	deadline = broker_now(b) + (uint64_t)b->cfg.group_commit_wait_ms;
-	while (n < b->cfg.group_commit_size) {
-		if (take_frame(b)) {
-			n++;
+	/* refused frames count too: a flood of them still ends the group */
+	while (tries < b->cfg.group_commit_size && bytes < GROUP_MAX_BYTES) {
+		if ((rc = take_frame(b, g)) >= 0) {
+			tries++;
+			/* a prepared submit holds about 4 copies of it */
+			if (rc > 0)
+				bytes += 4 * g->jobs[g->n - 1].len;
 			continue;
 		}
 		left = (int64_t)(deadline - broker_now(b));
-		if (left <= 0 || deadline < broker_now(b) ||
+		if (!may_wait || left <= 0 || deadline < broker_now(b) ||
 		    zmq_poll(&it, 1, (long)left) <= 0)
 			break;
 	}
-	broker_group_end(b);
+}
+
+/* Runs a prepared group in one transaction and answers it. */
+static void
+run_group(struct broker *b, struct group *g)
+{
+	size_t i;
+
+	if (broker_group_begin(b) == 0) {
+		for (i = 0; i < g->n; i++)
+			run_frame(b, &g->jobs[i]);
+		broker_group_end(b);
+	}
+	/* A group that could not begin is dropped unanswered: resent. */
+	group_clear(g);
+}
+
+/*
+ * One step of the pipeline: collect the next group and hand it to the
+ * workers, then run the group they prepared in the previous step. A
+ * receipt still waits for its group's COMMIT; preparing ahead only moves
+ * the decoding and the signature checks off the loop's thread.
+ */
+static void
+take_group(struct broker *b)
+{
+	struct group *next = &b->groups[b->next_group];
+	struct group *ready = &b->groups[!b->next_group];
+
+	collect(b, next, !ready->pending);
+	if (ready->pending)
+		prepare_wait(&b->pool);
+	if (next->n > 0) {
+		prepare_start(&b->pool, next->jobs, next->n);
+		next->pending = true;
+		b->next_group = !b->next_group;
+	}
+	if (ready->pending)
+		run_group(b, ready);
+}
+
+/* Runs what was received and prepared, so that nothing waits (SIGTERM). */
+static void
+drain_groups(struct broker *b)
+{
+	struct group *ready = &b->groups[!b->next_group];
+
+	if (ready->pending) {
+		prepare_wait(&b->pool);
+		run_group(b, ready);
+	}
 }
 
 /* ------------------------------------------------------------ reload */
@@ -607,6 +758,7 @@ reload(struct broker *b)
 	repat_trust_t *t;
 
 	broker_got_hup = 0;
+	drain_groups(b);
 	if ((t = repat_trust_load(b->cfg.trust, err)) == NULL) {
 		repat_log_warnx("reload: keeping the old trust bundle: %s",
 		    err);
@@ -631,7 +783,8 @@ broker_run(struct broker *b)
 	int rc;
 
 	while (!broker_got_term) {
-		rc = zmq_poll(items, 2, 100);
+		rc = zmq_poll(items, 2,
+		    b->groups[!b->next_group].pending ? 0 : 100);
 		if (rc < 0 && errno != EINTR) {
 			repat_log_warn("zmq_poll");
 			return REPAT_EIO;
@@ -640,7 +793,8 @@ broker_run(struct broker *b)
 			reload(b);
 		if (items[1].revents & ZMQ_POLLIN)
 			zap_serve(b);
-		if (!broker_got_term && (items[0].revents & ZMQ_POLLIN))
+		if (!broker_got_term && ((items[0].revents & ZMQ_POLLIN) ||
+		    b->groups[!b->next_group].pending))
 			take_group(b);
 		now = broker_now(b);
 		if (now - b->last_sweep_ms >= SWEEP_MS) {
@@ -649,14 +803,11 @@ broker_run(struct broker *b)
 			flush_refusals(b, false);
 			(void)checkpoint_maybe(b, false);
 		}
-		if (now - b->last_ckpt_ms >= (uint64_t)b->cfg.checkpoint_ms) {
-			b->last_ckpt_ms = now;
-			store_checkpoint(&b->store);
-		}
 	}
+	drain_groups(b);
 	flush_refusals(b, true);
 	(void)checkpoint_maybe(b, true);
-	store_checkpoint(&b->store);
+	walckpt_stop(&b->store.wal);
 	repat_log_info("stopping: every receipted message is on disk");
 	return REPAT_OK;
 }

@@ -16,6 +16,7 @@
  *   authorize.c  open / sop authorization
  *   certcache.c  verified signing certificates by SHA-256 of their DER
  *   store.c      the SQLite schema and statements
+ *   walckpt.c    WAL checkpoints on their own thread
  *   deliver.c    in-order delivery with credit, redelivery, expiry, notices
  *   audit.c      audit entries as Merkle leaves
  *   checkpoint.c signed checkpoints of the audit log, proofs, restore-ack
@@ -26,7 +27,9 @@
 #ifndef REPAT_BROKER_H
 #define REPAT_BROKER_H
 
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +37,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <sqlite3.h>
+#include <zmq.h>
 
 #include "repat.pb-c.h"
 #include "repat/envelope.h"
@@ -80,6 +84,7 @@ struct broker_config {
 	int64_t group_commit_wait_ms;	/* wait to fill a group */
 	int64_t heartbeat_ms;		/* ZMQ heartbeat interval */
 	int64_t checkpoint_ms;		/* WAL checkpoint period */
+	int64_t verify_threads;		/* -1: online CPUs - 1 */
 	int64_t ckpt_entries;		/* audit checkpoint every N entries */
 	int64_t ckpt_interval_ms;	/* or T ms, whichever comes first */
 	bool test_mode;			/* allows clock_offset */
@@ -162,11 +167,33 @@ void session_table_clear(struct session_table *t);
 void session_receipt_add(struct session *s, const uint8_t id[16],
     const uint8_t hash[32]);
 
+/* ---------------------------------------------------------- walckpt.c */
+
+/* The thread that checkpoints the WAL beside the loop. */
+struct walckpt {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	sqlite3 *db;			/* the store's ckpt connection */
+	sqlite3 *writer;		/* whose wal hook wakes the thread */
+	int64_t period_ms;		/* at least this often */
+	bool running;
+	bool stop;			/* under mu */
+	bool wanted;			/* under mu: the WAL is large */
+};
+
+/* Starts checkpointing ckpt's WAL; writer's commits wake the thread. */
+int walckpt_start(struct walckpt *w, sqlite3 *writer, sqlite3 *ckpt,
+    int64_t period_ms);
+/* Joins the thread and checkpoints once more; idempotent. */
+void walckpt_stop(struct walckpt *w);
+
 /* ---------------------------------------------------------- store.c */
 
 struct store {
 	sqlite3 *db;			/* the writer */
-	sqlite3 *ckpt;			/* WAL checkpoints only */
+	sqlite3 *ckpt;			/* WAL checkpoints only (walckpt.c) */
+	struct walckpt wal;
 	bool in_tx;			/* BEGIN issued */
 	sqlite3_stmt *st[32];		/* prepared statements, ST_* */
 };
@@ -209,7 +236,6 @@ void store_release(struct store *st);
 void store_rollback_to(struct store *st);
 /* Prepared statement i, reset and cleared. */
 sqlite3_stmt *store_stmt(struct store *st, int i);
-void store_checkpoint(struct store *st);
 /* meta table: small blobs by name. *out is the caller's. */
 int store_meta_get(struct store *st, const char *name, uint8_t **out,
     size_t *len);
@@ -304,7 +330,90 @@ int checkpoint_proof(struct broker *b, struct session *s,
 /* `repat-broker restore-ack -c CONF`: accepts a restored database. */
 int checkpoint_restore_ack(const char *conf);
 
+/* ---------------------------------------------------------- prepare.c */
+
+/*
+ * One received frame of a group, with the work that needs no broker
+ * state done ahead of the loop, on all cores: the Frame decoded and, for
+ * a submit, the envelope parsed, its certificate looked up and its
+ * signature verified. The loop then runs the commands in arrival order
+ * with the results (handle_submit.c).
+ */
+struct prepared {
+	uint8_t key[BROKER_CURVE_LEN];	/* the sender's CURVE key */
+	uint8_t rid[BROKER_MAX_ROUTING_ID];	/* its routing id */
+	size_t rid_len;
+	const uint8_t *data;		/* the Frame's bytes (in the batch) */
+	size_t len;
+	bool verify;			/* in: its session was active */
+	int decode_rc;			/* out: repat_frame_decode */
+	Repat__Frame *frame;		/* out: owned */
+	/* submits only */
+	bool parsed;			/* parse_rc and v are set */
+	int parse_rc;			/* repat_envelope_parse */
+	char parse_err[REPAT_ERRBUF_LEN];
+	struct repat_verified v;	/* owned */
+	bool checked;			/* the three below are set */
+	int cert_rc;			/* certcache_verify */
+	char cert_err[REPAT_ERRBUF_LEN];
+	struct cert_entry cert;		/* a copy: the cache may move on */
+	int sig_rc;			/* repat_envelope_check_signature */
+};
+
+/* Fork-join workers for prepare_all (the loop's thread works too). */
+struct prepare_pool {
+	pthread_t *threads;
+	int nthreads;
+	pthread_mutex_t mu;
+	pthread_cond_t go;		/* a new batch (generation) */
+	pthread_cond_t done;		/* a worker finished the batch */
+	pthread_mutex_t cert_mu;	/* the cert cache and trust bundle */
+	bool started;
+	uint64_t generation;		/* under mu */
+	int finished;			/* under mu: workers done with it */
+	bool stop;			/* under mu */
+	struct broker *b;
+	struct prepared *jobs;		/* the batch being prepared */
+	size_t njobs;
+	_Atomic size_t next;		/* next job to take */
+	uint64_t now_ms;		/* certificates are checked at */
+	bool fanned_out;		/* the workers have the group */
+};
+
+/* Starts nthreads workers (0: none, everything on the loop's thread). */
+int prepare_pool_start(struct prepare_pool *pp, struct broker *b,
+    int nthreads);
+void prepare_pool_stop(struct prepare_pool *pp);
+/*
+ * Starts preparing jobs[0..n) on the workers (small groups, or no
+ * workers: at once on the calling thread); prepare_wait returns when all
+ * are prepared. One group at a time.
+ */
+void prepare_start(struct prepare_pool *pp, struct prepared *jobs, size_t n);
+void prepare_wait(struct prepare_pool *pp);
+/* Parses a submit's envelope; checks its certificate and signature. */
+void prepare_parse_submit(struct prepared *p);
+/* (any thread) */
+void prepare_check_submit(struct broker *b, struct prepared *p,
+    pthread_mutex_t *cert_mu, uint64_t now_ms);
+/* Frees what p owns and zeroes it. */
+void prepared_clear(struct prepared *p);
+
 /* ---------------------------------------------------------- broker.c */
+
+/*
+ * Received frames that run in one transaction. While the loop runs one
+ * group, the workers prepare the next (prepare.c).
+ */
+struct group {
+	struct prepared *jobs;
+	zmq_msg_t *msgs;		/* the frames' bytes, jobs[i].data */
+	size_t n;
+	bool pending;			/* collected, not yet run */
+};
+
+/* Frees what g holds; it is empty again. */
+void group_clear(struct group *g);
 
 /* A frame waiting for COMMIT before it is sent. */
 struct outframe {
@@ -337,7 +446,6 @@ struct broker {
 	uint32_t refusals;		/* not yet audited */
 	uint64_t refusals_since_ms;
 	uint64_t last_sweep_ms;
-	uint64_t last_ckpt_ms;
 	uint64_t last_remind_ms;	/* last scan for overdue requests */
 	uint64_t last_purge_ms;		/* last retention sweep (purge.c) */
 	uint64_t zap_tokens;		/* handshake bucket, thousandths */
@@ -345,11 +453,21 @@ struct broker {
 	bool accepting;			/* false after SIGTERM */
 	int lock_fd;			/* DATABASE.lock, held while running */
 	struct checkpointer ckpt;	/* signed audit checkpoints */
+	struct prepare_pool pool;	/* decode and verify on all cores */
+	struct group groups[2];		/* one being run, one prepared */
+	int next_group;			/* the one to collect into */
 };
 
 extern volatile sig_atomic_t broker_got_term;
 extern volatile sig_atomic_t broker_got_hup;
 
+/*
+ * Blocks every signal in the calling thread, saving the mask in old, and
+ * restores it: threads created in between never take the broker's signals,
+ * which must interrupt the loop's poll.
+ */
+void broker_signals_block(sigset_t *old);
+void broker_signals_restore(const sigset_t *old);
 /* The broker's clock (with the test offset). */
 uint64_t broker_now(const struct broker *b);
 int broker_init(struct broker *b, const char *conf, char *errbuf);
@@ -376,9 +494,8 @@ void broker_group_end(struct broker *b);
 
 /* ---------------------------------------------------------- dispatch.c */
 
-/* One received frame, already authenticated by CURVE. */
-void dispatch(struct broker *b, struct session *s, const uint8_t *data,
-    size_t len);
+/* One received frame, already authenticated by CURVE, prepared. */
+void dispatch(struct broker *b, struct session *s, struct prepared *p);
 
 /* ---------------------------------------------------------- handle_*.c */
 
@@ -388,7 +505,7 @@ void dispatch(struct broker *b, struct session *s, const uint8_t *data,
  * back. Answers are queued and sent after COMMIT.
  */
 int handle_hello(struct broker *b, struct session *s, Repat__Hello *h);
-int handle_submit(struct broker *b, struct session *s, Repat__Submit *m);
+int handle_submit(struct broker *b, struct session *s, struct prepared *p);
 int handle_ack(struct broker *b, struct session *s, Repat__Ack *m);
 int handle_ping(struct broker *b, struct session *s, Repat__Ping *m);
 int handle_directory(struct broker *b, struct session *s);

@@ -49,6 +49,7 @@ static const struct int_key int_keys[] = {
 	{ "group_commit_wait", 0, 0, 1000, true, OFF(group_commit_wait_ms) },
 	{ "heartbeat", 10000, 100, 3600000, true, OFF(heartbeat_ms) },
 	{ "wal_checkpoint", 5000, 100, 3600000, true, OFF(checkpoint_ms) },
+	{ "verify_threads", -1, -1, 64, false, OFF(verify_threads) },
 	{ "checkpoint_entries", 256, 1, 1000000, false, OFF(ckpt_entries) },
 	{ "checkpoint_interval", 300000, 100, DAY_MS, true,
 	    OFF(ckpt_interval_ms) },

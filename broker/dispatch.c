@@ -17,13 +17,15 @@
 #include "repat/log.h"
 
 static int
-run(struct broker *b, struct session *s, Repat__Frame *f)
+run(struct broker *b, struct session *s, struct prepared *p)
 {
+	Repat__Frame *f = p->frame;
+
 	switch (f->command_case) {
 	case REPAT__FRAME__COMMAND_HELLO:
 		return handle_hello(b, s, f->hello);
 	case REPAT__FRAME__COMMAND_SUBMIT:
-		return handle_submit(b, s, f->submit);
+		return handle_submit(b, s, p);
 	case REPAT__FRAME__COMMAND_ACK:
 		return handle_ack(b, s, f->ack);
 	case REPAT__FRAME__COMMAND_PING:
@@ -45,21 +47,19 @@ run(struct broker *b, struct session *s, Repat__Frame *f)
 }
 
 void
-dispatch(struct broker *b, struct session *s, const uint8_t *data,
-    size_t len)
+dispatch(struct broker *b, struct session *s, struct prepared *p)
 {
-	Repat__Frame *f;
+	Repat__Frame *f = p->frame;
 	uint64_t mark;
-	int rc;
+	int rc = p->decode_rc;
 
-	rc = repat_frame_decode(data, len, &f);
 	if (rc != 0) {
 		if (s->state != SESSION_ACTIVE) {
 			broker_refusal(b);
 			return;
 		}
 		repat_log_info("session %s: malformed frame (%zu bytes)",
-		    s->agent_id, len);
+		    s->agent_id, p->len);
 		reject(b, s, NULL, rc == REPAT_ETOOBIG ?
 		    REPAT__REJECT_CODE__REJECT_TOO_LARGE :
 		    REPAT__REJECT_CODE__REJECT_MALFORMED,
@@ -70,20 +70,16 @@ dispatch(struct broker *b, struct session *s, const uint8_t *data,
 	if (s->state != SESSION_ACTIVE &&
 	    f->command_case != REPAT__FRAME__COMMAND_HELLO) {
 		broker_refusal(b);
-		repat_msg_free(f);
 		return;
 	}
 	mark = audit_mark(&b->audit);
-	if (store_savepoint(&b->store) != 0) {
-		repat_msg_free(f);
+	if (store_savepoint(&b->store) != 0)
 		return;
-	}
-	rc = run(b, s, f);
+	rc = run(b, s, p);
 	if (rc != 0) {
 		store_rollback_to(&b->store);
 		audit_rewind(&b->audit, mark);
 	} else {
 		store_release(&b->store);
 	}
-	repat_msg_free(f);
 }

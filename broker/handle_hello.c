@@ -82,8 +82,11 @@ check_hello(struct broker *b, struct session *s, Repat__Hello *h,
 		code = REPAT__REJECT_CODE__REJECT_BAD_CERTIFICATE;
 		goto out;
 	}
-	if ((rc = repat_trust_verify_pair(b->trust, sc, ec, now, id,
-	    err)) != 0) {
+	/* the trust bundle is shared with the preparers (prepare.c) */
+	pthread_mutex_lock(&b->pool.cert_mu);
+	rc = repat_trust_verify_pair(b->trust, sc, ec, now, id, err);
+	pthread_mutex_unlock(&b->pool.cert_mu);
+	if (rc != 0) {
 		snprintf(reason, rlen, "Your certificates are not accepted "
 		    "(%s); ask your country's CA.", err);
 		code = cert_code(rc);

@@ -119,8 +119,13 @@ replay(struct broker *b, const struct repat_verified *v)
 	return r;
 }
 
+/*
+ * The audit entry first, so that the message row is written once, with
+ * the index of its acceptance entry (for proofs, checkpoint.c); then the
+ * row, then its place in the recipient's stream (which references it).
+ */
 static int
-persist(struct broker *b, struct session *s, const struct repat_verified *v,
+persist(struct broker *b, const struct repat_verified *v,
     const uint8_t *bytes, size_t len, const char *relay)
 {
 	Repat__Header *h = v->header;
@@ -130,35 +135,8 @@ persist(struct broker *b, struct session *s, const struct repat_verified *v,
 	sqlite3_stmt *st;
 	int rc;
 
-	st = store_stmt(&b->store, ST_MSG_PUT);
-	sqlite3_bind_blob(st, 1, h->message_id.data, 16, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, h->sender, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, h->recipient, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 4, h->type);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)h->created_ms);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)h->expires_ms);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)now);
-	sqlite3_bind_blob(st, 8, v->hash, 32, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 9, bytes, (int)len, SQLITE_STATIC);
-	if (relay != NULL)
-		sqlite3_bind_text(st, 10, relay, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return repat_db_err(rc);
 	if ((rc = store_next_seq(&b->store, h->recipient, &seq)) != 0)
 		return rc;
-	st = store_stmt(&b->store, ST_Q_PUT);
-	sqlite3_bind_text(st, 1, h->recipient, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
-	sqlite3_bind_int(st, 3, 0);
-	sqlite3_bind_blob(st, 4, h->message_id.data, 16, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)h->expires_ms);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return repat_db_err(rc);
 	audit_case_hash(&b->audit, h->case_ref, case_hash);
 	e.kind = REPAT__AUDIT_KIND__AUDIT_ACCEPTED;
 	e.has_message_id = 1;
@@ -179,30 +157,51 @@ persist(struct broker *b, struct session *s, const struct repat_verified *v,
 	e.relay = (char *)relay;
 	if ((rc = broker_audit(b, &e)) != 0)
 		return rc;
-	/* Where its acceptance entry is, for proofs (checkpoint.c). */
-	st = repat_db_prepare(b->store.db, "UPDATE messages SET audit_idx ="
-	    " ?1 WHERE id = ?2");
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)e.index);
-	sqlite3_bind_blob(st, 2, h->message_id.data, 16, SQLITE_STATIC);
+	st = store_stmt(&b->store, ST_MSG_PUT);
+	sqlite3_bind_blob(st, 1, h->message_id.data, 16, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, h->sender, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, h->recipient, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, h->type);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)h->created_ms);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)h->expires_ms);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)now);
+	sqlite3_bind_blob(st, 8, v->hash, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 9, bytes, (int)len, SQLITE_STATIC);
+	if (relay != NULL)
+		sqlite3_bind_text(st, 10, relay, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)e.index);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return repat_db_err(rc);
+	st = store_stmt(&b->store, ST_Q_PUT);
+	sqlite3_bind_text(st, 1, h->recipient, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+	sqlite3_bind_int(st, 3, 0);
+	sqlite3_bind_blob(st, 4, h->message_id.data, 16, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)h->expires_ms);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return repat_db_err(rc);
 	deliver_wake(b, h->recipient);
-	(void)s;
 	return REPAT_OK;
 }
 
-/* Steps 2-7; 0 to accept, IDENTICAL_REPLAY, or a reject code. */
+/*
+ * Steps 2-7; 0 to accept, IDENTICAL_REPLAY, or a reject code. Step 3 was
+ * done by prepare.c when the session was active as the frame arrived,
+ * here otherwise.
+ */
 static int
-check(struct broker *b, struct session *s, const struct repat_verified *v,
+check(struct broker *b, struct session *s, struct prepared *p,
     const char **relay, char *reason, size_t rlen)
 {
-	const struct cert_entry *ce;
-	char err[REPAT_ERRBUF_LEN];
+	const struct repat_verified *v = &p->v;
+	const struct cert_entry *ce = &p->cert;
 	struct agent_row a;
 	Repat__Header *h = v->header;
-	Repat__SignedEnvelope *se = v->signed_envelope;
 	uint64_t now = broker_now(b);
 	char country[3];
 	int rc;
@@ -218,19 +217,19 @@ check(struct broker *b, struct session *s, const struct repat_verified *v,
 		}
 		*relay = s->agent_id;
 	}
-	if ((rc = certcache_verify(&b->certs, b->trust,
-	    se->certificates[0].data, se->certificates[0].len, now, &ce,
-	    err)) != 0) {
+	if (!p->checked)
+		prepare_check_submit(b, p, &b->pool.cert_mu, now);
+	if (p->cert_rc != 0) {
 		snprintf(reason, rlen, "The sender's signing certificate is "
-		    "not accepted (%s).", err);
-		return cert_code(rc);
+		    "not accepted (%s).", p->cert_err);
+		return cert_code(p->cert_rc);
 	}
 	if (strcmp(ce->id.agent_id, h->sender) != 0) {
 		snprintf(reason, rlen, "The signing certificate is %s's, not "
 		    "the header's sender %s.", ce->id.agent_id, h->sender);
 		return REPAT__REJECT_CODE__REJECT_SENDER_MISMATCH;
 	}
-	if (repat_envelope_check_signature(v, ce->pub) != 0) {
+	if (p->sig_rc != 0) {
 		snprintf(reason, rlen, "The envelope signature does not "
 		    "verify; the message was altered or signed with "
 		    "another key.");
@@ -271,42 +270,41 @@ check(struct broker *b, struct session *s, const struct repat_verified *v,
 	return authorize(b, v, &ce->id, reason, rlen);
 }
 
+/* p holds the frame's Submit, parsed by prepare.c (the batch owns it). */
 int
-handle_submit(struct broker *b, struct session *s, Repat__Submit *m)
+handle_submit(struct broker *b, struct session *s, struct prepared *p)
 {
-	struct repat_verified v;
-	char err[REPAT_ERRBUF_LEN], reason[REPAT_ERRBUF_LEN + 128];
+	struct repat_verified *v = &p->v;
+	Repat__Submit *m = p->frame->submit;
+	char reason[REPAT_ERRBUF_LEN + 128];
 	const uint8_t *id = NULL;
 	const char *relay;
 	char hex[33];
 	int rc, code;
 
-	memset(&v, 0, sizeof(v));
-	rc = repat_envelope_parse(m->signed_envelope.data,
-	    m->signed_envelope.len, &v, err);
-	if (rc != 0) {
-		if (v.header != NULL && v.header->message_id.len == 16)
-			id = v.header->message_id.data;
-		reject(b, s, id, parse_code(rc), "The envelope is malformed "
-		    "(%s); seal it again with a current repat.", err);
-		repat_verified_clear(&v);
+	if (!p->parsed)
+		prepare_parse_submit(p);
+	if (p->parse_rc != 0) {
+		if (v->header != NULL && v->header->message_id.len == 16)
+			id = v->header->message_id.data;
+		reject(b, s, id, parse_code(p->parse_rc), "The envelope is "
+		    "malformed (%s); seal it again with a current repat.",
+		    p->parse_err);
 		return REPAT_OK;
 	}
-	id = v.header->message_id.data;
+	id = v->header->message_id.data;
 	repat_hex(id, 16, hex);
-	code = check(b, s, &v, &relay, reason, sizeof(reason));
+	code = check(b, s, p, &relay, reason, sizeof(reason));
 	if (code == IDENTICAL_REPLAY) {
 		repat_log_debug("submit %s from %s: identical replay, receipt "
 		    "again", hex, s->agent_id);
-		session_receipt_add(s, id, v.hash);
-		repat_verified_clear(&v);
+		session_receipt_add(s, id, v->hash);
 		return REPAT_OK;
 	}
 	if (code != 0) {
 		repat_log_info("submit %s from %s: %s", hex, s->agent_id,
 		    reject_code_name(code));
 		reject(b, s, id, code, "%s", reason);
-		repat_verified_clear(&v);
 		/*
 		 * A storage failure inside authorize may have written part of
 		 * the case's effects (the case row, some withdrawal notices):
@@ -318,7 +316,7 @@ handle_submit(struct broker *b, struct session *s, Repat__Submit *m)
 			return REPAT_EDB;
 		return REPAT_OK;
 	}
-	rc = persist(b, s, &v, m->signed_envelope.data, m->signed_envelope.len,
+	rc = persist(b, v, m->signed_envelope.data, m->signed_envelope.len,
 	    relay);
 	if (rc != 0) {
 		repat_log_warnx("submit %s from %s: storage: %s", hex,
@@ -327,12 +325,10 @@ handle_submit(struct broker *b, struct session *s, Repat__Submit *m)
 		    REPAT__REJECT_CODE__REJECT_STORAGE_FULL :
 		    REPAT__REJECT_CODE__REJECT_INTERNAL, "The broker could "
 		    "not store the message; send it again later.");
-		repat_verified_clear(&v);
 		return rc;
 	}
 	repat_log_debug("submit %s from %s to %s: accepted", hex,
-	    v.header->sender, v.header->recipient);
-	session_receipt_add(s, id, v.hash);
-	repat_verified_clear(&v);
+	    v->header->sender, v->header->recipient);
+	session_receipt_add(s, id, v->hash);
 	return REPAT_OK;
 }

@@ -6,7 +6,8 @@
  * (BEGIN IMMEDIATE .. COMMIT) with a savepoint per command, so one bad
  * submit never rolls back its neighbours. synchronous=FULL makes COMMIT
  * the durability point. wal_autocheckpoint is off: a second connection
- * checkpoints from the timer, so a checkpoint never stalls a COMMIT.
+ * checkpoints on its own thread (walckpt.c), so a checkpoint never stalls
+ * a COMMIT.
  *
  * Schema (user_version 7):
  *
@@ -141,8 +142,8 @@ static const char *const sql[ST_COUNT_] = {
 	[ST_AGENT_SEEN] = "UPDATE agents SET last_seen_ms = ?2 WHERE id = ?1",
 	[ST_MSG_GET] = "SELECT hash FROM messages WHERE id = ?1",
 	[ST_MSG_PUT] = "INSERT INTO messages(id, sender, recipient, type,"
-	    " created_ms, expires_ms, accepted_ms, hash, envelope, relay)"
-	    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+	    " created_ms, expires_ms, accepted_ms, hash, envelope, relay,"
+	    " audit_idx) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
 	[ST_Q_PUT] = "INSERT INTO queue(recipient, seq, kind, message_id,"
 	    " notice, accepted_ms, expires_ms) VALUES(?1,?2,?3,?4,?5,?6,?7)",
 	[ST_Q_GET] = "SELECT q.kind, q.notice, q.accepted_ms, m.envelope"
@@ -272,7 +273,13 @@ store_open(struct store *st, const char *path, char *errbuf)
 		store_close(st);
 		return rc;
 	}
-	if ((rc = quick_check(st->db, errbuf)) != 0) {
+	/*
+	 * 16 MB of pages instead of SQLite's 2 MB: the messages' id index
+	 * is written at random places and envelopes are read back for
+	 * delivery soon after they were written; both then come from memory.
+	 */
+	if ((rc = repat_db_exec(st->db, "PRAGMA cache_size = -16384",
+	    errbuf)) != 0 || (rc = quick_check(st->db, errbuf)) != 0) {
 		store_close(st);
 		return rc;
 	}
@@ -286,6 +293,7 @@ store_close(struct store *st)
 {
 	int i;
 
+	walckpt_stop(&st->wal);
 	for (i = 0; i < ST_COUNT_; i++)
 		sqlite3_finalize(st->st[i]);
 	if (st->db != NULL)
@@ -378,18 +386,6 @@ store_rollback_to(struct store *st)
 {
 	(void)sqlite3_exec(st->db, "ROLLBACK TO cmd; RELEASE cmd", NULL, NULL,
 	    NULL);
-}
-
-void
-store_checkpoint(struct store *st)
-{
-	int log = 0, done = 0, rc;
-
-	rc = sqlite3_wal_checkpoint_v2(st->ckpt, NULL,
-	    SQLITE_CHECKPOINT_PASSIVE, &log, &done);
-	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-		repat_log_warnx("store: wal checkpoint: %s",
-		    sqlite3_errmsg(st->ckpt));
 }
 
 int

@@ -725,13 +725,17 @@ apply_answer(repat_client_t *c, Repat__Frame *f,
     struct repat_submit_item *items, size_t n, size_t *inflight,
     size_t *ninflight)
 {
-	Repat__ReceiptBody *b;
+	Repat__ReceiptBody *b = NULL;
 	size_t i, k = 0, got = 0;
 	struct repat_submit_item *it;
 
+	/* A receipt's signature is checked once, not once per item. */
+	if (f->command_case == REPAT__FRAME__COMMAND_RECEIPT &&
+	    receipt_body(c, f->receipt, &b) != 0)
+		return 0;
 	for (i = 0; i < *ninflight; i++) {
 		it = &items[inflight[i]];
-		if (f->command_case == REPAT__FRAME__COMMAND_REJECTION) {
+		if (b == NULL) {
 			if (!f->rejection->has_message_id ||
 			    f->rejection->message_id.len != 16 ||
 			    memcmp(f->rejection->message_id.data,
@@ -739,15 +743,10 @@ apply_answer(repat_client_t *c, Repat__Frame *f,
 				goto keep;
 			fill_rejection(&it->result, f->rejection);
 		} else {
-			if (receipt_body(c, f->receipt, &b) != 0)
-				goto keep;
 			if (receipt_find(b, it->result.message_id,
-			    it->result.envelope_hash) < 0) {
-				repat_msg_free(b);
+			    it->result.envelope_hash) < 0)
 				goto keep;
-			}
 			fill_receipt(&it->result, f->receipt, b);
-			repat_msg_free(b);
 		}
 		it->answered = true;
 		got++;
@@ -756,6 +755,8 @@ keep:
 		inflight[k++] = inflight[i];
 	}
 	*ninflight = k;
+	if (b != NULL)
+		repat_msg_free(b);
 	(void)n;
 	return got;
 }

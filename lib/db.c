@@ -170,7 +170,9 @@ repat_db_open(const char *path, const struct repat_db_migration *migrations,
 	    (rc = repat_db_exec(db, "PRAGMA journal_mode=WAL", errbuf)) != 0)
 		goto fail;
 	if ((rc = repat_db_exec(db, "PRAGMA synchronous=FULL;"
-	    "PRAGMA foreign_keys=ON", errbuf)) != 0)
+	    "PRAGMA foreign_keys=ON;"
+	    /* savepoint journals in memory, not in /var/tmp files */
+	    "PRAGMA temp_store=MEMORY", errbuf)) != 0)
 		goto fail;
 	if ((flags & REPAT_DB_NO_AUTOCHECKPOINT) &&
 	    (rc = repat_db_exec(db, "PRAGMA wal_autocheckpoint=0", errbuf)) != 0)

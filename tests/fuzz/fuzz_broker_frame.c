@@ -2,8 +2,9 @@
  * fuzz_broker_frame.c: frames fed to the dispatcher of an in-process
  * broker, as a CURVE-authenticated peer would send them: every handler's
  * decode and check path (hello, submit, ack, queries, bye) runs against a
- * real SQLite store, audit log and trust bundle (tests/data/broker/).
- * No sockets: answers are queued and dropped.
+ * real SQLite store, audit log and trust bundle (tests/data/broker/),
+ * after prepare.c decoded it and checked a submit's signature, as the
+ * loop does. No sockets: answers are queued and dropped.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,7 @@ init(void)
 	if ((B.trust = repat_trust_load("tests/data/broker/trust",
 	    err)) == NULL ||
 	    repat_key_generate(EVP_PKEY_ED25519, &B.sign_key) != 0 ||
+	    prepare_pool_start(&B.pool, &B, 0) != 0 ||
 	    store_open(&B.store, dbpath, err) != 0 ||
 	    audit_open(&B.audit, &B.store, err) != 0) {
 		fprintf(stderr, "fuzz_broker_frame: %s\n", err);
@@ -80,6 +82,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int ready;
+	struct prepared p;
 	struct session *s;
 
 	if (ready == 0)
@@ -97,9 +100,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			s->window = 8;
 		}
 	}
-	if (broker_group_begin(&B) != 0)
-		return 0;
-	dispatch(&B, s, data, size);
-	broker_group_end(&B);
+	memset(&p, 0, sizeof(p));
+	p.data = data;
+	p.len = size;
+	p.verify = s->state == SESSION_ACTIVE;
+	prepare_start(&B.pool, &p, 1);
+	prepare_wait(&B.pool);
+	if (broker_group_begin(&B) == 0) {
+		dispatch(&B, s, &p);
+		broker_group_end(&B);
+	}
+	prepared_clear(&p);
 	return 0;
 }
