@@ -268,6 +268,10 @@ broker_init(struct broker *b, const char *conf, char *errbuf)
 		return rc;
 	if ((rc = setup_sockets(b, errbuf)) != 0)
 		return rc;
+	/* the store's two connections live on two threads */
+	if (!sqlite3_threadsafe())
+		return repat_errf(errbuf, REPAT_EINVAL, "this SQLite is built "
+		    "without thread support (SQLITE_THREADSAFE=0)");
 	if ((rc = start_pool(b, errbuf)) != 0)
 		return rc;
 	if (walckpt_start(&b->store.wal, b->store.db, b->store.ckpt,
@@ -787,6 +791,7 @@ broker_run(struct broker *b)
 		    b->groups[!b->next_group].pending ? 0 : 100);
 		if (rc < 0 && errno != EINTR) {
 			repat_log_warn("zmq_poll");
+			drain_groups(b);
 			return REPAT_EIO;
 		}
 		if (broker_got_hup)

@@ -180,11 +180,18 @@ struct walckpt {
 	bool running;
 	bool stop;			/* under mu */
 	bool wanted;			/* under mu: the WAL is large */
+	bool busy;			/* under mu: checkpointing */
+	int frames;			/* the writer's: WAL size at commit */
 };
 
 /* Starts checkpointing ckpt's WAL; writer's commits wake the thread. */
 int walckpt_start(struct walckpt *w, sqlite3 *writer, sqlite3 *ckpt,
     int64_t period_ms);
+/*
+ * The writer's, right after a COMMIT: when the WAL is large, finishes a
+ * checkpoint so that the next transaction starts the WAL file again.
+ */
+void walckpt_catch_up(struct walckpt *w);
 /* Joins the thread and checkpoints once more; idempotent. */
 void walckpt_stop(struct walckpt *w);
 

@@ -343,6 +343,7 @@ store_commit(struct store *st, char *errbuf)
 		return rc;
 	}
 	st->in_tx = false;
+	walckpt_catch_up(&st->wal);
 	return REPAT_OK;
 }
 
