@@ -3,6 +3,7 @@
 #   make              build librepat, repat-broker, repat, repat-bench
 #   make check        build and run every test; ends with "N passed, N failed"
 #   make check SANITIZE=1   the same under ASan + UBSan (in build/san/)
+#   make check SANITIZE=thread   under ThreadSanitizer (in build/tsan/)
 #   make demo         play the founding case on a fresh region
 #   make install      copy the programs, man pages and docs under PREFIX
 #   make fuzz         fuzz every target with libFuzzer (FUZZ_SECONDS each)
@@ -32,6 +33,9 @@ ifeq ($(SANITIZE),1)
 B := $(BUILD)/san
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
+else ifeq ($(SANITIZE),thread)
+B := $(BUILD)/tsan
+SAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
 else
 B := $(BUILD)
 SAN_FLAGS :=
@@ -132,8 +136,10 @@ $(B)/tests/fuzz/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o \
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# ThreadSanitizer cannot see inside the uninstrumented libzmq (see the file)
 check: $(PROGRAMS) $(UNIT_BINS) $(FUZZ_REPLAY)
-	@sh tests/run.sh $(B)
+	@TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan/suppressions.txt \
+	    $(TSAN_OPTIONS)" sh tests/run.sh $(B)
 
 # libFuzzer needs clang; it is installed here if missing.
 FUZZ_SECONDS ?= 60

@@ -209,8 +209,8 @@ e2e_n(void)
 
 	if (e != NULL)
 		return (uint32_t)atoi(e);
-#if defined(__SANITIZE_ADDRESS__)
-	return 2000;	/* ASan makes every signature ~3x slower */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	return 2000;	/* ASan makes every signature ~3x slower, TSan more */
 #else
 	return 10000;
 #endif
