@@ -181,6 +181,7 @@ struct walckpt {
 	bool stop;			/* under mu */
 	bool wanted;			/* under mu: the WAL is large */
 	bool busy;			/* under mu: checkpointing */
+	bool hold;			/* under mu: the writer will finish */
 	int frames;			/* the writer's: WAL size at commit */
 };
 

@@ -55,7 +55,7 @@ run(void *arg)
 
 	pthread_mutex_lock(&w->mu);
 	while (!w->stop) {
-		if (!w->wanted) {
+		if (!w->wanted || w->hold) {
 			clock_gettime(CLOCK_MONOTONIC, &until);
 			until.tv_sec += w->period_ms / 1000;
 			until.tv_nsec += (w->period_ms % 1000) * 1000000;
@@ -66,6 +66,8 @@ run(void *arg)
 			(void)pthread_cond_timedwait(&w->cv, &w->mu, &until);
 			if (w->stop)
 				break;
+			if (w->hold)
+				continue;	/* the writer finishes this one */
 		}
 		w->wanted = false;
 		w->busy = true;
@@ -152,11 +154,16 @@ walckpt_catch_up(struct walckpt *w)
 
 	if (!w->running || w->frames < WAL_RESTART_FRAMES)
 		return;
+	/* the thread starts no new pass until the writer has done its own */
 	pthread_mutex_lock(&w->mu);
+	w->hold = true;
 	busy = w->busy;
 	pthread_mutex_unlock(&w->mu);
 	if (busy)
-		return;		/* after the next commit, then */
+		return;		/* its pass ends soon: after a later commit */
 	checkpoint_once(w->writer);
 	w->frames = 0;
+	pthread_mutex_lock(&w->mu);
+	w->hold = false;
+	pthread_mutex_unlock(&w->mu);
 }
