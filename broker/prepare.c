@@ -66,7 +66,6 @@ prepare_parse_submit(struct prepared *p)
 static void
 prepare_one(struct prepare_pool *pp, struct prepared *p)
 {
-
 	p->decode_rc = repat_frame_decode(p->data, p->len, &p->frame);
 	if (p->decode_rc != 0 ||
 	    p->frame->command_case != REPAT__FRAME__COMMAND_SUBMIT)
