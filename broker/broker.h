@@ -232,7 +232,7 @@ enum {
 	ST_COUNT_
 };
 
-#define BROKER_SCHEMA_VERSION 7
+#define BROKER_SCHEMA_VERSION 8
 
 int store_open(struct store *st, const char *path, char *errbuf);
 void store_close(struct store *st);

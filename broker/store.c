@@ -9,7 +9,7 @@
  * checkpoints on its own thread (walckpt.c), so a checkpoint never stalls
  * a COMMIT.
  *
- * Schema (user_version 7):
+ * Schema (user_version 8):
  *
  *   meta(name, value)          audit key, broker facts
  *   agents(id, ..., next_seq, acked_seq)
@@ -26,8 +26,10 @@
  *                              state 0 pending, 1 delivered
  *   audit(idx, entry, leaf_hash)
  *                              the audit log, leaves of the Merkle tree
- *   cases(case_ref, record)    (version 2) the SOP's cases, CaseRecord
- *                              blobs (repat_case_encode)
+ *   cases(case_ref, record, next_due_ms)
+ *                              (version 2) the SOP's cases, CaseRecord
+ *                              blobs (repat_case_encode); (version 8) the
+ *                              earliest due time of their open requests
  *   reminders(request_id, ...) (version 4) overdue requests reminded
  *   frontiers(size, hashes)    (version 5) the Merkle frontier at the latest
  *                              checkpoint (popcount(size) hashes of 32 bytes)
@@ -122,6 +124,17 @@ static const struct repat_db_migration migrations[BROKER_SCHEMA_VERSION] = {
 	 * accepted before version 7: found by a scan).
 	 */
 	{ "ALTER TABLE messages ADD COLUMN audit_idx INTEGER;" },
+	/*
+	 * version 8: the earliest due time of a case's open requests (NULL:
+	 * none), so the reminder sweep reads only cases with something due
+	 * instead of decoding every case every 5 s (1 s a sweep at 1,000,000
+	 * cases). Cases stored before version 8 get 0: read until next
+	 * written.
+	 */
+	{ "ALTER TABLE cases ADD COLUMN next_due_ms INTEGER;"
+	  "UPDATE cases SET next_due_ms = 0;"
+	  "CREATE INDEX cases_due ON cases(next_due_ms)"
+	  " WHERE next_due_ms IS NOT NULL;" },
 };
 
 _Static_assert(ST_COUNT_ <= 32, "struct store holds 32 statements");
@@ -169,7 +182,7 @@ static const char *const sql[ST_COUNT_] = {
 	[ST_AGENT_IDENT] = "SELECT country, role FROM agents WHERE id = ?1",
 	[ST_CASE_GET] = "SELECT record FROM cases WHERE case_ref = ?1",
 	[ST_CASE_PUT] = "INSERT OR REPLACE INTO cases(case_ref, record,"
-	    " updated_ms) VALUES(?1,?2,?3)",
+	    " updated_ms, next_due_ms) VALUES(?1,?2,?3,?4)",
 };
 
 /*
@@ -535,6 +548,7 @@ int
 store_case_put(struct store *st, const struct repat_case *c)
 {
 	sqlite3_stmt *s = store_stmt(st, ST_CASE_PUT);
+	uint64_t due;
 	uint8_t *buf;
 	size_t len;
 	int rc;
@@ -543,6 +557,8 @@ store_case_put(struct store *st, const struct repat_case *c)
 	sqlite3_bind_text(s, 1, c->case_ref, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 2, buf, (int)len, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)c->updated_ms);
+	if ((due = repat_case_next_due(c)) != 0)
+		sqlite3_bind_int64(s, 4, (sqlite3_int64)due);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	free(buf);
