@@ -54,7 +54,7 @@ struct crash_ctx {
 	const char *region;		/* the region folder */
 	const char *state;		/* logs and the stop file */
 	double rate;			/* messages/s per sender */
-	int timeout_s;			/* after stop, for the drain */
+	int timeout_s;			/* crash-load: drain after stop; fill: per answer */
 	char endpoint[128];		/* the broker's */
 	pthread_mutex_t lock;		/* logs and counters */
 	FILE *receipted;		/* STATE/receipted.log */
@@ -487,8 +487,9 @@ verify(const char *state)
 /* ------------------------------------------------------------ fill */
 
 /*
- * repat-bench fill --region DIR [--from ID --to ID] [--count N]:
- * submits up to N messages one at a time (N = 0: until refused) and
+ * repat-bench fill --region DIR [--from ID --to ID] [--count N]
+ * [--timeout S]: submits up to N messages one at a time (N = 0: until
+ * refused), waiting up to S seconds (default 5) for each answer, and
  * prints one line: "receipted R refused CODE_NAME: reason" or
  * "receipted R timeout". Exit 0 when all N were receipted, 3 when
  * refused, 4 on a timeout (no answer: the broker dropped the submit).
@@ -542,7 +543,8 @@ fill(struct crash_ctx *x, const char *from, const char *to, long count,
 			rc = 1;
 			goto out;
 		}
-		rc = repat_client_submit(c, env, len, 5000, &res, err);
+		rc = repat_client_submit(c, env, len, x->timeout_s * 1000, &res,
+		    err);
 		free(env);
 		free(res.receipt);
 		if (rc != 0) {
@@ -643,7 +645,7 @@ crash_main(int argc, char **argv, const char *bindir)
 	(void)bindir;
 	memset(&x, 0, sizeof(x));
 	x.rate = 400;
-	x.timeout_s = 30;
+	x.timeout_s = strcmp(argv[0], "fill") == 0 ? 5 : 30;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
@@ -678,7 +680,7 @@ usage:
 	    "--state DIR [--rate N] [--timeout S]\n"
 	    "       repat-bench crash-verify --state DIR\n"
 	    "       repat-bench fill --region DIR [--from ID] [--to ID] "
-	    "[--count N] [--drain]\n"
+	    "[--count N] [--timeout S (5)] [--drain]\n"
 	    "example (tests/crash/crashtest.sh does this):\n"
 	    "  repat-bench crash-load --region /tmp/r --state /tmp/s &\n"
 	    "  ... kill -9 the broker, restart it ...; touch /tmp/s/stop\n");

@@ -475,6 +475,26 @@ resync_sessions(struct broker *b)
 	}
 }
 
+/* The answer to a submit the database did not keep; rc says why. */
+static void
+unkept_rejection(struct broker *b, int rc, Repat__Frame *f,
+    Repat__Rejection *r)
+{
+	r->code = rc == REPAT_EFULL ?
+	    REPAT__REJECT_CODE__REJECT_STORAGE_FULL :
+	    REPAT__REJECT_CODE__REJECT_INTERNAL;
+	r->reason = rc == REPAT_EFULL ? "The broker's storage is full: this "
+	    "message was not kept. Keep it in your outbox and send it again "
+	    "later; the broker's operator must free space." : "The broker "
+	    "could not write this message to its database: it was not kept. "
+	    "Send it again later; the broker's operator should run "
+	    "repat-broker check.";
+	r->broker_time_ms = broker_now(b);
+	r->has_message_id = 1;
+	f->command_case = REPAT__FRAME__COMMAND_REJECTION;
+	f->rejection = r;
+}
+
 /*
  * A group whose COMMIT failed kept nothing: each submit that was waiting
  * for a receipt is told so, with a code the sender can act on, instead of
@@ -489,18 +509,7 @@ refuse_uncommitted(struct broker *b, int rc)
 	struct session *s;
 	size_t i, j;
 
-	r.code = rc == REPAT_EFULL ? REPAT__REJECT_CODE__REJECT_STORAGE_FULL :
-	    REPAT__REJECT_CODE__REJECT_INTERNAL;
-	r.reason = rc == REPAT_EFULL ? "The broker's storage is full: this "
-	    "message was not kept. Keep it in your outbox and send it again "
-	    "later; the broker's operator must free space." : "The broker "
-	    "could not write this message to its database: it was not kept. "
-	    "Send it again later; the broker's operator should run "
-	    "repat-broker check.";
-	r.broker_time_ms = broker_now(b);
-	r.has_message_id = 1;
-	f.command_case = REPAT__FRAME__COMMAND_REJECTION;
-	f.rejection = &r;
+	unkept_rejection(b, rc, &f, &r);
 	for (i = 0; i < b->sessions.n; i++) {
 		s = b->sessions.s[i];
 		for (j = 0; j < s->r_n; j++) {
@@ -702,19 +711,63 @@ collect(struct broker *b, struct group *g, bool may_wait)
 	}
 }
 
+/*
+ * A group whose transaction could not even begin (the database locked by
+ * another program past the busy timeout, or failing): each submit of an
+ * admitted session is told, as after a failed COMMIT, instead of being
+ * dropped unanswered.
+ */
+static void
+refuse_group(struct broker *b, struct group *g, int rc)
+{
+	Repat__Frame f = REPAT__FRAME__INIT;
+	Repat__Rejection r = REPAT__REJECTION__INIT;
+	struct prepared *p;
+	struct session *s;
+	size_t i;
+
+	repat_log_warnx("cannot begin a transaction, %zu frames refused: %s",
+	    g->n, repat_strerror(rc));
+	unkept_rejection(b, rc, &f, &r);
+	for (i = 0; i < g->n; i++) {
+		p = &g->jobs[i];
+		if (p->frame == NULL ||
+		    p->frame->command_case != REPAT__FRAME__COMMAND_SUBMIT ||
+		    (s = session_find(&b->sessions, p->key)) == NULL ||
+		    s->state != SESSION_ACTIVE)
+			continue;
+		if (!p->parsed)
+			prepare_parse_submit(p);
+		if (p->parse_rc != 0)
+			continue;
+		r.message_id = p->v.header->message_id;
+		broker_queue_frame(b, s, &f);
+	}
+	flush_out(b, true);
+}
+
 /* Runs a prepared group in one transaction and answers it. */
 static void
 run_group(struct broker *b, struct group *g)
 {
 	size_t i;
+	int rc;
 
-	if (broker_group_begin(b) == 0) {
+	if ((rc = broker_group_begin(b)) != 0) {
+		refuse_group(b, g, rc);
+	} else {
 		for (i = 0; i < g->n; i++)
 			run_frame(b, &g->jobs[i]);
 		broker_group_end(b);
 	}
-	/* A group that could not begin is dropped unanswered: resent. */
 	group_clear(g);
+}
+
+/* The group the workers prepared last: run next. */
+static struct group *
+ready_group(struct broker *b)
+{
+	return &b->groups[!b->next_group];
 }
 
 /*
@@ -727,7 +780,7 @@ static void
 take_group(struct broker *b)
 {
 	struct group *next = &b->groups[b->next_group];
-	struct group *ready = &b->groups[!b->next_group];
+	struct group *ready = ready_group(b);
 
 	collect(b, next, !ready->pending);
 	if (ready->pending)
@@ -745,7 +798,7 @@ take_group(struct broker *b)
 static void
 drain_groups(struct broker *b)
 {
-	struct group *ready = &b->groups[!b->next_group];
+	struct group *ready = ready_group(b);
 
 	if (ready->pending) {
 		prepare_wait(&b->pool);
@@ -787,8 +840,7 @@ broker_run(struct broker *b)
 	int rc;
 
 	while (!broker_got_term) {
-		rc = zmq_poll(items, 2,
-		    b->groups[!b->next_group].pending ? 0 : 100);
+		rc = zmq_poll(items, 2, ready_group(b)->pending ? 0 : 100);
 		if (rc < 0 && errno != EINTR) {
 			repat_log_warn("zmq_poll");
 			drain_groups(b);
@@ -799,7 +851,7 @@ broker_run(struct broker *b)
 		if (items[1].revents & ZMQ_POLLIN)
 			zap_serve(b);
 		if (!broker_got_term && ((items[0].revents & ZMQ_POLLIN) ||
-		    b->groups[!b->next_group].pending))
+		    ready_group(b)->pending))
 			take_group(b);
 		now = broker_now(b);
 		if (now - b->last_sweep_ms >= SWEEP_MS) {

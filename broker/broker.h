@@ -399,11 +399,14 @@ void prepare_pool_stop(struct prepare_pool *pp);
  */
 void prepare_start(struct prepare_pool *pp, struct prepared *jobs, size_t n);
 void prepare_wait(struct prepare_pool *pp);
-/* Parses a submit's envelope; checks its certificate and signature. */
+/* Parses a submit's envelope (any thread). */
 void prepare_parse_submit(struct prepared *p);
-/* (any thread) */
+/*
+ * Checks a parsed submit's certificate (under pool.cert_mu) and signature
+ * (any thread).
+ */
 void prepare_check_submit(struct broker *b, struct prepared *p,
-    pthread_mutex_t *cert_mu, uint64_t now_ms);
+    uint64_t now_ms);
 /* Frees what p owns and zeroes it. */
 void prepared_clear(struct prepared *p);
 

@@ -218,7 +218,7 @@ check(struct broker *b, struct session *s, struct prepared *p,
 		*relay = s->agent_id;
 	}
 	if (!p->checked)
-		prepare_check_submit(b, p, &b->pool.cert_mu, now);
+		prepare_check_submit(b, p, now);
 	if (p->cert_rc != 0) {
 		snprintf(reason, rlen, "The sender's signing certificate is "
 		    "not accepted (%s).", p->cert_err);

@@ -33,21 +33,18 @@
 #define PREPARE_INLINE_MAX 2
 
 void
-prepare_check_submit(struct broker *b, struct prepared *p,
-    pthread_mutex_t *cert_mu, uint64_t now_ms)
+prepare_check_submit(struct broker *b, struct prepared *p, uint64_t now_ms)
 {
 	const Repat__SignedEnvelope *se = p->v.signed_envelope;
 	const struct cert_entry *ce;
 
-	if (cert_mu != NULL)
-		pthread_mutex_lock(cert_mu);
+	pthread_mutex_lock(&b->pool.cert_mu);
 	p->cert_rc = certcache_verify(&b->certs, b->trust,
 	    se->certificates[0].data, se->certificates[0].len, now_ms, &ce,
 	    p->cert_err);
 	if (p->cert_rc == 0)
 		p->cert = *ce;
-	if (cert_mu != NULL)
-		pthread_mutex_unlock(cert_mu);
+	pthread_mutex_unlock(&b->pool.cert_mu);
 	p->sig_rc = p->cert_rc == 0 ?
 	    repat_envelope_check_signature(&p->v, p->cert.pub) : REPAT_ESIG;
 	p->checked = true;
@@ -74,7 +71,7 @@ prepare_one(struct prepare_pool *pp, struct prepared *p)
 		return;		/* not yet known: parsed by the loop, if ever */
 	prepare_parse_submit(p);
 	if (p->parse_rc == 0)
-		prepare_check_submit(pp->b, p, &pp->cert_mu, pp->now_ms);
+		prepare_check_submit(pp->b, p, pp->now_ms);
 }
 
 /* Takes jobs until none is left; the loop's thread and workers alike. */
