@@ -219,7 +219,7 @@ enum {
 	ST_Q_PUT,
 	ST_Q_GET,
 	ST_Q_RANGE,
-	ST_Q_STATE,
+	ST_Q_DELIVERED,
 	ST_Q_EXPIRED,
 	ST_Q_TO_NOTICE,
 	ST_AUDIT_PUT,
@@ -229,6 +229,9 @@ enum {
 	ST_AGENT_IDENT,
 	ST_CASE_GET,
 	ST_CASE_PUT,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
 	ST_COUNT_
 };
 
@@ -592,6 +595,10 @@ void remind_sweep(struct broker *b);
 void purge_sweep(struct broker *b);
 /* `status --overdue`: the overdue requests of every case. */
 int remind_report(sqlite3 *db, uint64_t now, bool json);
+
+/* ---------------------------------------------------------- check.c */
+
+/* `repat-broker check`: 0 when the whole database is sound. */
 int ops_check(const char *conf);
 
 #endif

@@ -224,18 +224,20 @@ pending_rows(struct broker *b, const char *agent, uint64_t from, uint64_t to,
 	return n;
 }
 
+/* Marks every pending row of agent in (from, to] delivered, in one step. */
 static int
-set_state(struct broker *b, const char *agent, uint64_t seq, int state)
+mark_delivered(struct broker *b, const char *agent, uint64_t from,
+    uint64_t to)
 {
-	sqlite3_stmt *st = store_stmt(&b->store, ST_Q_STATE);
+	sqlite3_stmt *st = store_stmt(&b->store, ST_Q_DELIVERED);
 	int rc;
 
 	sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
-	sqlite3_bind_int(st, 3, state);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)from);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)to);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? REPAT_OK : REPAT_EDB;
+	return rc == SQLITE_DONE ? REPAT_OK : repat_db_err(rc);
 }
 
 static int
@@ -294,11 +296,10 @@ deliver_acked(struct broker *b, struct session *s, uint64_t up_to,
 	int rc = REPAT_OK;
 
 	n = pending_rows(b, s->agent_id, s->acked, up_to, &r);
-	for (i = 0; i < n && rc == 0; i++) {
-		rc = set_state(b, s->agent_id, r[i].seq, 1);
-		if (rc == 0 && r[i].kind == 0)
+	rc = mark_delivered(b, s->agent_id, s->acked, up_to);
+	for (i = 0; i < n && rc == 0; i++)
+		if (r[i].kind == 0)
 			rc = audit_delivered(b, s, &r[i]);
-	}
 	for (i = 0; i < n && rc == 0; i++)
 		if (r[i].kind == 0)
 			rc = notify_sender(b, r[i].sender, r, n, ack);

@@ -166,8 +166,8 @@ static const char *const sql[ST_COUNT_] = {
 	    " FROM queue q LEFT JOIN messages m ON m.id = q.message_id"
 	    " WHERE q.recipient = ?1 AND q.seq > ?2 AND q.seq <= ?3"
 	    " AND q.state = 0 ORDER BY q.seq",
-	[ST_Q_STATE] = "UPDATE queue SET state = ?3 WHERE recipient = ?1"
-	    " AND seq = ?2",
+	[ST_Q_DELIVERED] = "UPDATE queue SET state = 1 WHERE recipient = ?1"
+	    " AND seq > ?2 AND seq <= ?3 AND state = 0",
 	[ST_Q_EXPIRED] = "SELECT q.recipient, q.seq, q.message_id, m.sender,"
 	    " m.type FROM queue q JOIN messages m ON m.id = q.message_id"
 	    " WHERE q.state = 0 AND q.kind = 0 AND q.expires_ms <= ?1"
@@ -183,6 +183,10 @@ static const char *const sql[ST_COUNT_] = {
 	[ST_CASE_GET] = "SELECT record FROM cases WHERE case_ref = ?1",
 	[ST_CASE_PUT] = "INSERT OR REPLACE INTO cases(case_ref, record,"
 	    " updated_ms, next_due_ms) VALUES(?1,?2,?3,?4)",
+	/* prepared once: each submit runs in its own savepoint */
+	[ST_SAVEPOINT] = "SAVEPOINT cmd",
+	[ST_RELEASE] = "RELEASE cmd",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO cmd",
 };
 
 /*
@@ -368,10 +372,21 @@ store_rollback(struct store *st)
 	st->in_tx = false;
 }
 
+/* Runs statement i, which returns no row; SQLite's result code. */
+static int
+run_stmt(struct store *st, int i)
+{
+	sqlite3_stmt *s = store_stmt(st, i);
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	return rc;
+}
+
 int
 store_savepoint(struct store *st)
 {
-	char errbuf[REPAT_ERRBUF_LEN];
+	int rc;
 
 	/*
 	 * SQLite may roll the whole transaction back by itself on
@@ -386,20 +401,21 @@ store_savepoint(struct store *st)
 		    "SQLite; dropping the rest of the group");
 		return REPAT_EDB;
 	}
-	return repat_db_exec(st->db, "SAVEPOINT cmd", errbuf);
+	rc = run_stmt(st, ST_SAVEPOINT);
+	return rc == SQLITE_DONE ? REPAT_OK : repat_db_err(rc);
 }
 
 void
 store_release(struct store *st)
 {
-	(void)sqlite3_exec(st->db, "RELEASE cmd", NULL, NULL, NULL);
+	(void)run_stmt(st, ST_RELEASE);
 }
 
 void
 store_rollback_to(struct store *st)
 {
-	(void)sqlite3_exec(st->db, "ROLLBACK TO cmd; RELEASE cmd", NULL, NULL,
-	    NULL);
+	(void)run_stmt(st, ST_ROLLBACK_TO);
+	(void)run_stmt(st, ST_RELEASE);
 }
 
 int
