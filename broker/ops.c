@@ -10,9 +10,8 @@
  *            undelivered message, dead letters; one short read
  *            transaction, safe while the broker runs; --overdue lists
  *            the requests past their reply deadline instead;
- *   check    -c FILE
- *            PRAGMA integrity_check, the audit log recomputed, every
- *            stream without holes; exit 1 naming the first problem.
+ *
+ * `check` is in check.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +26,6 @@
 #include <jansson.h>
 
 #include "broker.h"
-#include "repat/audit.h"
 #include "repat/pki.h"
 #include "repat/db.h"
 #include "repat/err.h"
@@ -275,94 +273,4 @@ ops_status(const char *conf, bool json, bool overdue)
 	sqlite3_close_v2(db);
 	broker_config_clear(&cfg);
 	return 0;
-}
-
-/* ------------------------------------------------------------ check */
-
-/* Every stream 1..next_seq-1 has exactly its rows. */
-static int
-check_streams(sqlite3 *db, char *err)
-{
-	sqlite3_stmt *st;
-	int rc = 0;
-
-	st = repat_db_prepare(db, "SELECT a.id, a.next_seq - 1,"
-	    " (SELECT count(*) FROM queue q WHERE q.recipient = a.id),"
-	    " (SELECT coalesce(max(seq), 0) FROM queue q"
-	    "   WHERE q.recipient = a.id), a.acked_seq FROM agents a");
-	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		if (sqlite3_column_int64(st, 1) != sqlite3_column_int64(st, 2) ||
-		    sqlite3_column_int64(st, 1) != sqlite3_column_int64(st, 3) ||
-		    sqlite3_column_int64(st, 4) > sqlite3_column_int64(st, 1))
-			rc = repat_errf(err, REPAT_ECORRUPT, "the delivery "
-			    "stream of %s has a hole or extra rows",
-			    (const char *)sqlite3_column_text(st, 0));
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/*
- * The whole audit log, recomputed: every entry, every stored checkpoint
- * and the one kept beside the database, with the broker's own key. The
- * same code as `repat audit verify`, so operator and auditor agree.
- */
-static int
-check_audit(const struct broker_config *cfg, sqlite3 *db, char *err)
-{
-	struct repat_note_verifier key;
-	struct repat_audit_report r;
-	X509 *cert = NULL;
-	char *file;
-	int rc;
-
-	if ((rc = repat_cert_load(cfg->sign_cert, &cert, err)) != 0)
-		return rc;
-	rc = repat_audit_broker_key(cert, &key, err);
-	X509_free(cert);
-	if (rc != 0)
-		return rc;
-	file = repat_xasprintf("%s.checkpoint", cfg->database);
-	memset(&r, 0, sizeof(r));
-	rc = repat_audit_verify_db(db, &key, access(file, F_OK) == 0 ? file :
-	    NULL, &r);
-	free(file);
-	if (rc != 0)
-		return repat_errf(err, rc, "audit log: %s", r.why);
-	printf("audit log: %llu entries, %llu checkpoints verified\n",
-	    (unsigned long long)r.entries, (unsigned long long)r.checkpoints);
-	return 0;
-}
-
-int
-ops_check(const char *conf)
-{
-	struct broker_config cfg;
-	char err[REPAT_ERRBUF_LEN];
-	sqlite3 *db = NULL;
-	int rc;
-
-	if ((rc = broker_config_load(conf, &cfg, err)) != 0) {
-		fprintf(stderr, "repat-broker check: %s\n", err);
-		return 1;
-	}
-	rc = repat_db_open(cfg.database, NULL, BROKER_SCHEMA_VERSION,
-	    REPAT_DB_READONLY, &db, err);
-	if (rc == 0)
-		(void)sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-	if (rc == 0)
-		rc = repat_db_integrity_check(db, err);
-	if (rc == 0)
-		rc = check_audit(&cfg, db, err);
-	if (rc == 0)
-		rc = check_streams(db, err);
-	if (db != NULL)
-		sqlite3_close_v2(db);
-	if (rc != 0)
-		fprintf(stderr, "repat-broker check: %s: %s\n", cfg.database,
-		    err);
-	else
-		printf("%s: ok\n", cfg.database);
-	broker_config_clear(&cfg);
-	return rc == 0 ? 0 : 1;
 }

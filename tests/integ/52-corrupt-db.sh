@@ -11,6 +11,15 @@
 #   audit      one bit flipped inside an audit entry's bytes (a page that
 #              stays well-formed): only the audit recomputation can see
 #              it, and `check` names the entry.
+#
+# Then rows edited by hand with SQL (every page well-formed, the audit log
+# untouched), each named by `check` (broker/check.c):
+#
+#   envelope   one byte of a stored envelope changed;
+#   deleted    a message row deleted;
+#   added      a copy of a message row slipped in under a new id;
+#   dropped    the envelope of a message still waiting for delivery set
+#              to NULL, as if purged early.
 set -u
 B=${REPAT_BUILD:?REPAT_BUILD is not set}
 T=$(mktemp -d /tmp/repat-52.XXXXXX)
@@ -145,3 +154,35 @@ fi
 cat "$T/check"
 grep -qi "entry\|audit" "$T/check" || fail "check does not name the audit entry"
 ok "check names the tampered audit entry"
+
+# --- rows edited by hand: each must fail `check`, naming what is wrong.
+# sql_damage NAME SQL PATTERN: applies SQL to a good copy, expects check
+# to fail with PATTERN (case-insensitive) in its message.
+sql_damage() {
+	restore
+	python3 - "$DB" "$2" <<'PY' || fail "$1: could not edit the rows"
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.executescript(sys.argv[2])
+c.commit()
+c.close()
+PY
+	if "$B/repat-broker" check -c "$CONF" >"$T/check" 2>&1; then
+		cat "$T/check"
+		fail "$1: check passed"
+	fi
+	grep -qi "$3" "$T/check" ||
+		fail "$1: check does not say '$3': $(cat "$T/check")"
+	ok "$1: $(grep 'repat-broker check' "$T/check" | sed 's/.*broker.db: //')"
+}
+sql_damage envelope "UPDATE messages SET envelope =
+    substr(envelope, 1, 100) || X'00' || substr(envelope, 102)
+    WHERE rowid = (SELECT min(rowid) FROM messages);" "envelope was altered"
+sql_damage deleted "DELETE FROM messages
+    WHERE rowid = (SELECT max(rowid) FROM messages);" "is not stored"
+sql_damage added "CREATE TEMP TABLE t AS SELECT * FROM messages LIMIT 1;
+    UPDATE t SET id = randomblob(16);
+    INSERT INTO messages SELECT * FROM t;" "rows were added"
+sql_damage dropped "UPDATE messages SET envelope = NULL
+    WHERE rowid = (SELECT min(rowid) FROM messages);" "envelope is gone"
+
