@@ -303,6 +303,45 @@ check_streams(sqlite3 *db, char *err)
 }
 
 /*
+ * Every payload still held has one row in held, with the message's time
+ * and recipient and, when known, its own place in queue: the retention
+ * sweep reads only held (purge.c), so a payload missing there would be
+ * kept forever, and a wrong seq could purge one not yet delivered.
+ */
+static int
+check_held(sqlite3 *db, char *err)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	st = repat_db_prepare(db, "SELECT"
+	    " (SELECT count(*) FROM messages WHERE envelope IS NOT NULL),"
+	    " (SELECT count(*) FROM held),"
+	    " (SELECT count(DISTINCT message_id) FROM held),"
+	    " (SELECT count(*) FROM held h LEFT JOIN messages m"
+	    "   ON m.id = h.message_id WHERE m.envelope IS NULL"
+	    "   OR m.accepted_ms IS NOT h.accepted_ms"
+	    "   OR m.recipient IS NOT h.recipient"
+	    "   OR (h.seq IS NOT NULL AND NOT EXISTS (SELECT 1 FROM queue q"
+	    "   WHERE q.recipient = h.recipient AND q.seq = h.seq"
+	    "   AND q.message_id = h.message_id)))");
+	if (sqlite3_step(st) != SQLITE_ROW)
+		rc = repat_errf(err, REPAT_ECORRUPT, "held: %s",
+		    sqlite3_errmsg(db));
+	else if (sqlite3_column_int64(st, 0) != sqlite3_column_int64(st, 1) ||
+	    sqlite3_column_int64(st, 1) != sqlite3_column_int64(st, 2) ||
+	    sqlite3_column_int64(st, 3) != 0)
+		rc = repat_errf(err, REPAT_ECORRUPT, "held lists %lld rows for "
+		    "%lld payloads held, %lld of them wrong; the retention "
+		    "sweep would miss payloads",
+		    (long long)sqlite3_column_int64(st, 1),
+		    (long long)sqlite3_column_int64(st, 0),
+		    (long long)sqlite3_column_int64(st, 3));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
  * The whole audit log, recomputed: every entry, every stored checkpoint
  * and the one kept beside the database, with the broker's own key. The
  * same code as `repat audit verify`, so operator and auditor agree.
@@ -356,6 +395,8 @@ ops_check(const char *conf)
 		rc = check_audit(&cfg, db, err);
 	if (rc == 0)
 		rc = check_streams(db, err);
+	if (rc == 0)
+		rc = check_held(db, err);
 	if (db != NULL)
 		sqlite3_close_v2(db);
 	if (rc != 0)
