@@ -89,7 +89,9 @@ sop_msg(struct broker *b, const struct repat_verified *v,
 
 int
 authorize(struct broker *b, const struct repat_verified *v,
-    const struct repat_identity *sender, char *reason, size_t reasonlen)
+    const struct repat_identity *sender,
+    char agreement[REPAT_AGREEMENT_MAX_ID + 1], char *reason,
+    size_t reasonlen)
 {
 	struct repat_identity rcpt;
 	struct repat_case c;
@@ -114,6 +116,14 @@ authorize(struct broker *b, const struct repat_verified *v,
 		return REPAT__REJECT_CODE__REJECT_INTERNAL;
 	}
 	have = rc == 0;
+	/*
+	 * The retention of the case's agreement applies to its messages
+	 * (purge.c), not that of the agreement that let this one pass: a
+	 * case keeps one retention when a revised MoU supersedes the one it
+	 * was opened under.
+	 */
+	snprintf(agreement, REPAT_AGREEMENT_MAX_ID + 1, "%s",
+	    have ? c.agreement_id : "");
 	sop_msg(b, v, sender, &rcpt, &m);
 	why[0] = '\0';
 	if (b->cfg.authorization == BROKER_AUTH_OPEN) {
@@ -133,6 +143,7 @@ authorize(struct broker *b, const struct repat_verified *v,
 	if (!have)
 		memset(&c, 0, sizeof(c));
 	repat_sop_apply(&c, a, &m, &fx);
+	snprintf(agreement, REPAT_AGREEMENT_MAX_ID + 1, "%s", c.agreement_id);
 	/*
 	 * A storage failure here is answered STORAGE_FULL or INTERNAL, and
 	 * handle_submit returns an error for both, so dispatch rolls back the
@@ -209,5 +220,7 @@ authorize_reload(struct broker *b)
 		repat_log_warnx("agreements: none loaded from %s: every submit "
 		    "is refused NO_AGREEMENT", b->cfg.agreements);
 	broker_group_end(b);
+	/* a retention may be shorter now: not a minute later */
+	purge_restart(b);
 	return (int)n;
 }

@@ -232,10 +232,18 @@ enum {
 	ST_SAVEPOINT,
 	ST_RELEASE,
 	ST_ROLLBACK_TO,
+	ST_HELD_PUT,
 	ST_COUNT_
 };
 
-#define BROKER_SCHEMA_VERSION 8
+#define BROKER_SCHEMA_VERSION 9
+
+/*
+ * held.agreement of a payload held since before schema 9 and not filed
+ * under its agreement yet (purge.c). Never an agreement id, which are
+ * [A-Za-z0-9._-]; migration 9 writes it literally.
+ */
+#define HELD_UNFILED	"?"
 
 int store_open(struct store *st, const char *path, char *errbuf);
 void store_close(struct store *st);
@@ -438,6 +446,18 @@ struct outframe {
 	size_t len;
 };
 
+/*
+ * Where the retention sweep goes on from (purge.c): a key in held,
+ * ordered by (agreement, accepted_ms, message_id). Zeroed: a new pass.
+ */
+struct purge_cursor {
+	bool named;			/* agreement names a group of this pass */
+	bool in_group;			/* and rows of it remain to be read */
+	char agreement[REPAT_AGREEMENT_MAX_ID + 1];	/* the group */
+	int64_t accepted_ms;		/* the last row looked at in it, */
+	uint8_t message_id[16];		/* or (0, zeros) for none yet */
+};
+
 struct broker {
 	struct broker_config cfg;	/* the conf */
 	void *zctx;			/* ZeroMQ context */
@@ -462,6 +482,8 @@ struct broker {
 	uint64_t last_sweep_ms;
 	uint64_t last_remind_ms;	/* last scan for overdue requests */
 	uint64_t last_purge_ms;		/* last retention sweep (purge.c) */
+	bool purge_again;		/* it was cut short: go on soon */
+	struct purge_cursor purge;	/* where the next one starts */
 	uint64_t zap_tokens;		/* handshake bucket, thousandths */
 	uint64_t zap_refill_ms;		/* its last refill */
 	bool accepting;			/* false after SIGTERM */
@@ -544,9 +566,13 @@ void session_close(struct broker *b, struct session *s, int code,
 /*
  * 0 when the message may pass, else a Repat__RejectCode with reason.
  * Runs inside the group's transaction (later submits see earlier ones).
+ * On 0, agreement holds the id of the agreement the message's case was
+ * opened under, whose retention applies to it ("" for none).
  */
 int authorize(struct broker *b, const struct repat_verified *v,
-    const struct repat_identity *sender, char *reason, size_t reasonlen);
+    const struct repat_identity *sender,
+    char agreement[REPAT_AGREEMENT_MAX_ID + 1], char *reason,
+    size_t reasonlen);
 /*
  * The SOP check, filled by the agreements work. With no agreement loaded
  * it refuses with REJECT_NO_AGREEMENT.
@@ -593,6 +619,8 @@ int ops_status(const char *conf, bool json, bool overdue);
 void remind_sweep(struct broker *b);
 /* purge.c: deletes delivered payloads past their retention period. */
 void purge_sweep(struct broker *b);
+/* After an agreement reload: a new pass at the next sweep. */
+void purge_restart(struct broker *b);
 /* `status --overdue`: the overdue requests of every case. */
 int remind_report(sqlite3 *db, uint64_t now, bool json);
 

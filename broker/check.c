@@ -9,7 +9,8 @@
  *      checkpoint and the one kept beside the database), with the same
  *      code as `repat audit verify`, so operator and auditor agree;
  *   3. the accepted messages against the audit log (check_messages);
- *   4. every delivery stream without holes.
+ *   4. every delivery stream without holes;
+ *   5. every payload still held listed once for the retention sweep.
  *
  * Steps 1 and 2 catch damage to the file and to the log; step 3 catches
  * what a hand with the sqlite3 CLI can do to well-formed rows that the
@@ -50,6 +51,45 @@ check_streams(sqlite3 *db, char *err)
 			    "stream of %s has a hole or extra rows",
 			    (const char *)sqlite3_column_text(st, 0));
 	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
+ * Every payload still held has one row in held, with the message's time
+ * and recipient and, when known, its own place in queue: the retention
+ * sweep reads only held (purge.c), so a payload missing there would be
+ * kept forever, and a wrong seq could purge one not yet delivered.
+ */
+static int
+check_held(sqlite3 *db, char *err)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	st = repat_db_prepare(db, "SELECT"
+	    " (SELECT count(*) FROM messages WHERE envelope IS NOT NULL),"
+	    " (SELECT count(*) FROM held),"
+	    " (SELECT count(DISTINCT message_id) FROM held),"
+	    " (SELECT count(*) FROM held h LEFT JOIN messages m"
+	    "   ON m.id = h.message_id WHERE m.envelope IS NULL"
+	    "   OR m.accepted_ms IS NOT h.accepted_ms"
+	    "   OR m.recipient IS NOT h.recipient"
+	    "   OR (h.seq IS NOT NULL AND NOT EXISTS (SELECT 1 FROM queue q"
+	    "   WHERE q.recipient = h.recipient AND q.seq = h.seq"
+	    "   AND q.message_id = h.message_id)))");
+	if (sqlite3_step(st) != SQLITE_ROW)
+		rc = repat_errf(err, REPAT_ECORRUPT, "held: %s",
+		    sqlite3_errmsg(db));
+	else if (sqlite3_column_int64(st, 0) != sqlite3_column_int64(st, 1) ||
+	    sqlite3_column_int64(st, 1) != sqlite3_column_int64(st, 2) ||
+	    sqlite3_column_int64(st, 3) != 0)
+		rc = repat_errf(err, REPAT_ECORRUPT, "held lists %lld rows for "
+		    "%lld payloads held, %lld of them wrong; the retention "
+		    "sweep would miss payloads",
+		    (long long)sqlite3_column_int64(st, 1),
+		    (long long)sqlite3_column_int64(st, 0),
+		    (long long)sqlite3_column_int64(st, 3));
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -267,6 +307,8 @@ ops_check(const char *conf)
 		rc = check_messages(db, err);
 	if (rc == 0)
 		rc = check_streams(db, err);
+	if (rc == 0)
+		rc = check_held(db, err);
 	if (db != NULL)
 		sqlite3_close_v2(db);
 	if (rc != 0)

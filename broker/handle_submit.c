@@ -12,9 +12,9 @@
  *   5. time: created at most clock_skew ahead, expires in the future;
  *   6. the recipient is registered;
  *   7. authorization (authorize.c);
- *   8. message + queue row (next seq of the recipient) + audit entry, under
- *      the savepoint dispatch opened; the receipt is signed and sent after
- *      the group's COMMIT.
+ *   8. message + queue row (next seq of the recipient) + held row (for
+ *      the retention sweep) + audit entry, under the savepoint dispatch
+ *      opened; the receipt is signed and sent after the group's COMMIT.
  *
  * Every refusal is a Rejection with a stable code, a sentence a person
  * can act on and the broker's time, and an AUDIT_REJECTED entry.
@@ -122,11 +122,14 @@ replay(struct broker *b, const struct repat_verified *v)
 /*
  * The audit entry first, so that the message row is written once, with
  * the index of its acceptance entry (for proofs, checkpoint.c); then the
- * row, then its place in the recipient's stream (which references it).
+ * row, then its place in the recipient's stream (which references it),
+ * then its held row for the retention sweep (purge.c), filed under
+ * agreement, the case's.
  */
 static int
 persist(struct broker *b, const struct repat_verified *v,
-    const uint8_t *bytes, size_t len, const char *relay)
+    const uint8_t *bytes, size_t len, const char *relay,
+    const char *agreement)
 {
 	Repat__Header *h = v->header;
 	Repat__AuditEntry e = REPAT__AUDIT_ENTRY__INIT;
@@ -185,18 +188,29 @@ persist(struct broker *b, const struct repat_verified *v,
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return repat_db_err(rc);
+	st = store_stmt(&b->store, ST_HELD_PUT);
+	sqlite3_bind_text(st, 1, agreement, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	sqlite3_bind_blob(st, 3, h->message_id.data, 16, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, h->recipient, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)seq);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return repat_db_err(rc);
 	deliver_wake(b, h->recipient);
 	return REPAT_OK;
 }
 
 /*
- * Steps 2-7; 0 to accept, IDENTICAL_REPLAY, or a reject code. Step 3 was
- * done by prepare.c when the session was active as the frame arrived,
- * here otherwise.
+ * Steps 2-7; 0 to accept (agreement then names the case's agreement, see
+ * authorize), IDENTICAL_REPLAY, or a reject code. Step 3 was done by
+ * prepare.c when the session was active as the frame arrived, here
+ * otherwise.
  */
 static int
 check(struct broker *b, struct session *s, struct prepared *p,
-    const char **relay, char *reason, size_t rlen)
+    const char **relay, char *agreement, char *reason, size_t rlen)
 {
 	const struct repat_verified *v = &p->v;
 	const struct cert_entry *ce = &p->cert;
@@ -267,7 +281,7 @@ check(struct broker *b, struct session *s, struct prepared *p,
 		    "at this broker; check the directory.", h->recipient);
 		return REPAT__REJECT_CODE__REJECT_UNKNOWN_RECIPIENT;
 	}
-	return authorize(b, v, &ce->id, reason, rlen);
+	return authorize(b, v, &ce->id, agreement, reason, rlen);
 }
 
 /* p holds the frame's Submit, parsed by prepare.c (the batch owns it). */
@@ -277,6 +291,7 @@ handle_submit(struct broker *b, struct session *s, struct prepared *p)
 	struct repat_verified *v = &p->v;
 	Repat__Submit *m = p->frame->submit;
 	char reason[REPAT_ERRBUF_LEN + 128];
+	char agreement[REPAT_AGREEMENT_MAX_ID + 1];
 	const uint8_t *id = NULL;
 	const char *relay;
 	char hex[33];
@@ -294,7 +309,7 @@ handle_submit(struct broker *b, struct session *s, struct prepared *p)
 	}
 	id = v->header->message_id.data;
 	repat_hex(id, 16, hex);
-	code = check(b, s, p, &relay, reason, sizeof(reason));
+	code = check(b, s, p, &relay, agreement, reason, sizeof(reason));
 	if (code == IDENTICAL_REPLAY) {
 		repat_log_debug("submit %s from %s: identical replay, receipt "
 		    "again", hex, s->agent_id);
@@ -317,7 +332,7 @@ handle_submit(struct broker *b, struct session *s, struct prepared *p)
 		return REPAT_OK;
 	}
 	rc = persist(b, v, m->signed_envelope.data, m->signed_envelope.len,
-	    relay);
+	    relay, agreement);
 	if (rc != 0) {
 		repat_log_warnx("submit %s from %s: storage: %s", hex,
 		    s->agent_id, repat_strerror(rc));

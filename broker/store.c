@@ -9,7 +9,7 @@
  * checkpoints on its own thread (walckpt.c), so a checkpoint never stalls
  * a COMMIT.
  *
- * Schema (user_version 8):
+ * Schema (user_version 9):
  *
  *   meta(name, value)          audit key, broker facts
  *   agents(id, ..., next_seq, acked_seq)
@@ -36,6 +36,14 @@
  *   checkpoints(size, root, note, signed_ms)
  *                              (version 3) signed audit checkpoints, the
  *                              latest also in DATABASE.checkpoint
+ *   held(agreement, accepted_ms, message_id, recipient, seq)
+ *                              (version 9) one row per payload still held
+ *                              in messages, filed under the agreement whose
+ *                              retention applies ('' none: the retention
+ *                              setting; '?' not filed yet, held since
+ *                              before version 9), with its delivery's
+ *                              place (recipient, seq) in queue; purge.c
+ *                              deletes the row with the payload
  *
  * Compatibility: a change to any table bumps BROKER_SCHEMA_VERSION and
  * adds a migration below; old migrations are never edited.
@@ -135,6 +143,35 @@ static const struct repat_db_migration migrations[BROKER_SCHEMA_VERSION] = {
 	  "UPDATE cases SET next_due_ms = 0;"
 	  "CREATE INDEX cases_due ON cases(next_due_ms)"
 	  " WHERE next_due_ms IS NOT NULL;" },
+	/*
+	 * version 9: the payloads still held, by agreement and age, with
+	 * their delivery's place in queue, so that the retention sweep reads
+	 * only rows past their own agreement's retention and asks queue by
+	 * primary key whether a delivery is pending (purge.c; the sweep over
+	 * messages_held took the oldest 256 past the shortest retention, and
+	 * was starved by rows kept longer). A table, not new columns of
+	 * messages: filling columns would rewrite every held payload in this
+	 * one transaction, and columns after the envelope are read through
+	 * its overflow pages. The agreement of a payload held before version
+	 * 9 is in its case record, which SQL cannot read: those are filed
+	 * under '?' (never an agreement id) and purge.c files them once they
+	 * are past the shortest retention. The second INSERT covers a held
+	 * payload without a queue row, which would never be purged if left
+	 * out.
+	 */
+	{ "CREATE TABLE held("
+	  " agreement TEXT NOT NULL,"
+	  " accepted_ms INTEGER NOT NULL,"
+	  " message_id BLOB NOT NULL REFERENCES messages(id),"
+	  " recipient TEXT NOT NULL,"
+	  " seq INTEGER,"
+	  " PRIMARY KEY(agreement, accepted_ms, message_id)) WITHOUT ROWID;"
+	  "INSERT OR IGNORE INTO held SELECT '?', m.accepted_ms, m.id,"
+	  " m.recipient, q.seq FROM queue q JOIN messages m"
+	  " ON m.id = q.message_id WHERE m.envelope IS NOT NULL;"
+	  "INSERT OR IGNORE INTO held SELECT '?', accepted_ms, id, recipient,"
+	  " NULL FROM messages WHERE envelope IS NOT NULL;"
+	  "DROP INDEX messages_held;" },
 };
 
 _Static_assert(ST_COUNT_ <= 32, "struct store holds 32 statements");
@@ -187,6 +224,8 @@ static const char *const sql[ST_COUNT_] = {
 	[ST_SAVEPOINT] = "SAVEPOINT cmd",
 	[ST_RELEASE] = "RELEASE cmd",
 	[ST_ROLLBACK_TO] = "ROLLBACK TO cmd",
+	[ST_HELD_PUT] = "INSERT INTO held(agreement, accepted_ms, message_id,"
+	    " recipient, seq) VALUES(?1,?2,?3,?4,?5)",
 };
 
 /*
