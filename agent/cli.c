@@ -88,6 +88,18 @@ cli_wants_help(int argc, char **argv)
 	return false;
 }
 
+int
+cli_getopt(const char *cmd, int argc, char **argv, const struct option *opts)
+{
+	int c;
+
+	opterr = 0;
+	if ((c = getopt_long(argc, argv, "", opts, NULL)) == '?')
+		(void)cli_usage(cmd, "unknown or incomplete option '%s'",
+		    argv[optind - 1]);
+	return c;
+}
+
 uint64_t
 cli_now_ms(void)
 {

@@ -44,6 +44,14 @@ int cli_fail(const char *cmd, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* True when argv has -h or --help: callers print their help and exit 0. */
 bool cli_wants_help(int argc, char **argv);
+/*
+ * getopt_long(argc, argv, "", opts) without getopt's own messages: an
+ * unknown option, or one missing its argument, prints "unknown or
+ * incomplete option" with the usage hint and gives '?' (the caller returns
+ * REPAT_EXIT_USAGE). Set optind = 0 before the first call.
+ */
+int cli_getopt(const char *cmd, int argc, char **argv,
+    const struct option *opts);
 
 /* Wall-clock time in ms since the epoch. */
 uint64_t cli_now_ms(void);
