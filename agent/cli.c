@@ -1,6 +1,7 @@
 /*
  * cli.c: helpers every subcommand shares (see cli.h).
  */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -87,6 +88,18 @@ cli_wants_help(int argc, char **argv)
 	return false;
 }
 
+int
+cli_getopt(const char *cmd, int argc, char **argv, const struct option *opts)
+{
+	int c;
+
+	opterr = 0;
+	if ((c = getopt_long(argc, argv, "", opts, NULL)) == '?')
+		(void)cli_usage(cmd, "unknown or incomplete option '%s'",
+		    argv[optind - 1]);
+	return c;
+}
+
 uint64_t
 cli_now_ms(void)
 {
@@ -135,12 +148,33 @@ cli_load_form(const char *cmd, int type, const char *path,
 	return REPAT_EXIT_OK;
 }
 
+int
+cli_check_recipient_cert(const char *cmd, const struct repat_keystore *ks,
+    const char *to, X509 *cert)
+{
+	struct repat_identity id;
+	char err[REPAT_ERRBUF_LEN] = "";
+	int rc;
+
+	rc = repat_trust_verify(ks->trust, cert, cli_now_ms(), &id, err);
+	if (rc == REPAT_OK && strcmp(id.agent_id, to) != 0)
+		rc = repat_errf(err, REPAT_ECERT, "the certificate is %s's, "
+		    "not %s's", id.agent_id, to);
+	if (rc == REPAT_OK &&
+	    EVP_PKEY_get_id(X509_get0_pubkey(cert)) != EVP_PKEY_X25519)
+		rc = repat_errf(err, REPAT_ECERT, "that is not an encryption "
+		    "(X25519) certificate");
+	if (rc != REPAT_OK)
+		return cli_fail(cmd, REPAT_EXIT_UNTRUSTED, "recipient %s: %s",
+		    to, err);
+	return REPAT_EXIT_OK;
+}
+
 /* Verifies a recipient's encryption certificate before sealing to it. */
 int
 cli_recipient_cert(const char *cmd, const struct repat_keystore *ks,
     const char *dir, const char *to, const char *cert_path, X509 **out)
 {
-	struct repat_identity id;
 	char err[REPAT_ERRBUF_LEN] = "", *path;
 	int rc;
 
@@ -152,21 +186,12 @@ cli_recipient_cert(const char *cmd, const struct repat_keystore *ks,
 		return cli_fail(cmd, REPAT_EXIT_FAIL, "%s (give the recipient's "
 		    "encryption certificate with --to-cert, or run `repat "
 		    "sync` to refresh the directory)", err);
-	rc = repat_trust_verify(ks->trust, *out, cli_now_ms(), &id, err);
-	if (rc == REPAT_OK && strcmp(id.agent_id, to) != 0)
-		rc = repat_errf(err, REPAT_ECERT, "the certificate is %s's, "
-		    "not %s's", id.agent_id, to);
-	if (rc == REPAT_OK &&
-	    EVP_PKEY_get_id(X509_get0_pubkey(*out)) != EVP_PKEY_X25519)
-		rc = repat_errf(err, REPAT_ECERT, "that is not an encryption "
-		    "(X25519) certificate");
-	if (rc != REPAT_OK) {
+	if ((rc = cli_check_recipient_cert(cmd, ks, to, *out)) !=
+	    REPAT_EXIT_OK) {
 		X509_free(*out);
 		*out = NULL;
-		return cli_fail(cmd, REPAT_EXIT_UNTRUSTED, "recipient %s: %s",
-		    to, err);
 	}
-	return REPAT_EXIT_OK;
+	return rc;
 }
 
 int
@@ -176,5 +201,89 @@ cli_parse_id(const char *cmd, const char *what, const char *hex,
 	if (repat_unhex(hex, out, REPAT_MESSAGE_ID_LEN) != REPAT_OK)
 		return cli_usage(cmd, "%s: '%s' is not a message id (32 hex "
 		    "digits)", what, hex);
+	return REPAT_EXIT_OK;
+}
+
+/* Stores arg as option c of m; false when c is not one of them. */
+static bool
+message_opt(int c, const char *arg, struct cli_message_opts *m)
+{
+	switch (c) {
+	case 'd': m->dir = arg; break;
+	case 't': m->to = arg; break;
+	case 'T': m->type = arg; break;
+	case 'c': m->case_ref = arg; break;
+	case 'f': m->form = arg; break;
+	case 'r': m->in_reply_to = arg; break;
+	case 'a': m->amends = arg; break;
+	case 'g': m->agreement = arg; break;
+	case 'p': m->operator_name = arg; break;
+	case 'P': m->pass_file = arg; break;
+	default: return false;
+	}
+	return true;
+}
+
+int
+cli_message_getopt(int argc, char **argv, const struct option *opts,
+    struct cli_message_opts *m)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1 &&
+	    message_opt(c, optarg, m))
+		;
+	return c;
+}
+
+int
+cli_message_spec(const char *cmd, const struct cli_message_opts *m,
+    int type, uint64_t now, struct cli_message *msg)
+{
+	struct repat_message_spec *spec = &msg->spec;
+	int rc;
+
+	memset(spec, 0, sizeof(*spec));
+	if (m->in_reply_to && (rc = cli_parse_id(cmd, "--in-reply-to",
+	    m->in_reply_to, msg->in_reply_to)) != 0)
+		return rc;
+	if (m->amends && (rc = cli_parse_id(cmd, "--amends", m->amends,
+	    msg->amends)) != 0)
+		return rc;
+	spec->type = type;
+	spec->case_ref = m->case_ref;
+	spec->expires_ms = m->expires_days ?
+	    now + (uint64_t)m->expires_days * 86400000ULL : 0;
+	spec->in_reply_to = m->in_reply_to ? msg->in_reply_to : NULL;
+	spec->amends = m->amends ? msg->amends : NULL;
+	spec->agreement_id = m->agreement;
+	return REPAT_EXIT_OK;
+}
+
+int
+cli_parse_file_opts(const char *cmd, int argc, char **argv,
+    struct cli_file_opts *o)
+{
+	static const struct option opts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "passphrase-file", required_argument, NULL, 'P' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': o->dir = optarg; break;
+		case 'j': o->json = true; break;
+		case 'P': o->pass_file = optarg; break;
+		default: return cli_usage(cmd, "unknown option");
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage(cmd, "give exactly one message FILE");
+	o->file = argv[optind];
 	return REPAT_EXIT_OK;
 }

@@ -6,10 +6,13 @@
 #ifndef REPAT_AGENT_CLI_H
 #define REPAT_AGENT_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <openssl/x509.h>
+
+#include "repat/envelope.h"
 
 /* Exit codes, documented in docs/man/repat.1. */
 enum repat_exit {
@@ -41,6 +44,14 @@ int cli_fail(const char *cmd, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* True when argv has -h or --help: callers print their help and exit 0. */
 bool cli_wants_help(int argc, char **argv);
+/*
+ * getopt_long(argc, argv, "", opts) without getopt's own messages: an
+ * unknown option, or one missing its argument, prints "unknown or
+ * incomplete option" with the usage hint and gives '?' (the caller returns
+ * REPAT_EXIT_USAGE). Set optind = 0 before the first call.
+ */
+int cli_getopt(const char *cmd, int argc, char **argv,
+    const struct option *opts);
 
 /* Wall-clock time in ms since the epoch. */
 uint64_t cli_now_ms(void);
@@ -55,6 +66,12 @@ int cli_load_keystore(const char *cmd, const char *dir, const char *pass_file,
 int cli_load_form(const char *cmd, int type, const char *path,
     ProtobufCMessage **form);
 /*
+ * Checks a recipient's encryption certificate against the agent's bundle:
+ * valid now, certifying `to`, holding an X25519 key. An exit code.
+ */
+int cli_check_recipient_cert(const char *cmd, const struct repat_keystore *ks,
+    const char *to, X509 *cert);
+/*
  * Loads and verifies a recipient's encryption certificate (cert_path, or
  * DIR/directory/TO/enc.crt) against the agent's bundle. An exit code.
  */
@@ -63,6 +80,76 @@ int cli_recipient_cert(const char *cmd, const struct repat_keystore *ks,
 /* Parses a 32-hex-digit message id; a usage exit code on failure. */
 int cli_parse_id(const char *cmd, const char *what, const char *hex,
     uint8_t out[16]);
+
+/* ---- the options of a new message: `repat seal`, `send` and `reply` */
+
+/* What those commands share; strings are borrowed from argv. */
+struct cli_message_opts {
+	const char *dir;		/* --dir AGENTDIR */
+	const char *to;			/* --to AGENT_ID */
+	const char *type;		/* --type TYPE */
+	const char *case_ref;		/* --case REF */
+	const char *form;		/* --form FORM.json */
+	const char *in_reply_to;	/* --in-reply-to ID */
+	const char *amends;		/* --amends ID */
+	const char *agreement;		/* --agreement ID */
+	const char *operator_name;	/* --operator NAME */
+	const char *pass_file;		/* --passphrase-file F */
+	long expires_days;		/* --expires-days N, 0 when absent */
+};
+
+/*
+ * Their getopt_long entries, for the head of a command's table. Each
+ * command parses --expires-days ('e') itself: `seal` has always taken 0
+ * (no expiry) and trailing text, `send` and `reply` refuse them.
+ */
+#define CLI_MESSAGE_OPTIONS \
+	{ "dir", required_argument, NULL, 'd' }, \
+	{ "to", required_argument, NULL, 't' }, \
+	{ "type", required_argument, NULL, 'T' }, \
+	{ "case", required_argument, NULL, 'c' }, \
+	{ "form", required_argument, NULL, 'f' }, \
+	{ "expires-days", required_argument, NULL, 'e' }, \
+	{ "in-reply-to", required_argument, NULL, 'r' }, \
+	{ "amends", required_argument, NULL, 'a' }, \
+	{ "agreement", required_argument, NULL, 'g' }, \
+	{ "operator", required_argument, NULL, 'p' }, \
+	{ "passphrase-file", required_argument, NULL, 'P' }
+
+/*
+ * getopt_long(argc, argv, "", opts) that stores the message options in m
+ * itself: the next option of the command's own, or -1 at the end.
+ */
+int cli_message_getopt(int argc, char **argv, const struct option *opts,
+    struct cli_message_opts *m);
+
+/* A message spec with the storage of the ids it points to. */
+struct cli_message {
+	struct repat_message_spec spec;
+	uint8_t in_reply_to[16];	/* --in-reply-to, parsed */
+	uint8_t amends[16];		/* --amends, parsed */
+};
+
+/*
+ * Fills msg->spec with what m says of a message of type: case, expiry
+ * (from now), in_reply_to, amends and agreement; the rest is zero. The
+ * spec borrows m's strings. A usage exit code when an id is malformed.
+ */
+int cli_message_spec(const char *cmd, const struct cli_message_opts *m,
+    int type, uint64_t now, struct cli_message *msg);
+
+/* ---- the options of a command on one message file: `open`, `submit` */
+
+struct cli_file_opts {
+	const char *dir;		/* --dir AGENTDIR */
+	const char *pass_file;		/* --passphrase-file F */
+	const char *file;		/* the message FILE */
+	bool json;			/* --json */
+};
+
+/* Parses [--dir D] [--passphrase-file F] [--json] FILE. An exit code. */
+int cli_parse_file_opts(const char *cmd, int argc, char **argv,
+    struct cli_file_opts *o);
 
 /* Subcommands, one per cmd_*.c. */
 int cmd_form(int argc, char **argv);

@@ -96,8 +96,7 @@ parse(int argc, char **argv, struct ca_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = cli_getopt("ca", argc, argv, longopts)) != -1) {
 		switch (c) {
 		case OPT_COUNTRY: o->country = optarg; break;
 		case OPT_DIR: o->dir = optarg; break;
@@ -126,9 +125,7 @@ parse(int argc, char **argv, struct ca_opts *o)
 				    "of days from 1 to 36500");
 			o->days = (int)v;
 			break;
-		default:
-			return cli_usage("ca", "unknown or incomplete option "
-			    "'%s'", argv[optind - 1]);
+		default: return REPAT_EXIT_USAGE;
 		}
 	}
 	if (optind < argc)

@@ -58,17 +58,14 @@ cmd_init(int argc, char **argv)
 	if (cli_wants_help(argc, argv))
 		return usage_full(stdout);
 	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = cli_getopt("init", argc, argv, longopts)) != -1) {
 		switch (c) {
 		case 'i': id = optarg; break;
 		case 'r': rname = optarg; break;
 		case 'd': dir = optarg; break;
 		case 'n': nopass = true; break;
 		case 'p': passfile = optarg; break;
-		default:
-			return cli_usage("init", "unknown or incomplete option "
-			    "'%s'", argv[optind - 1]);
+		default: return REPAT_EXIT_USAGE;
 		}
 	}
 	if (optind < argc)

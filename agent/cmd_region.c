@@ -700,8 +700,7 @@ cmd_region(int argc, char **argv)
 		    argv[1]);
 	memset(&r, 0, sizeof(r));
 	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc - 1, argv + 1, "", longopts, NULL)) !=
+	while ((c = cli_getopt("region", argc - 1, argv + 1, longopts)) !=
 	    -1) {
 		switch (c) {
 		case 'o': r.out = optarg; break;
@@ -719,9 +718,7 @@ cmd_region(int argc, char **argv)
 				return cli_usage("region", "--port wants 1 to "
 				    "65535");
 			break;
-		default:
-			return cli_usage("region", "unknown or incomplete "
-			    "option '%s'", argv[optind]);
+		default: return REPAT_EXIT_USAGE;
 		}
 	}
 	if (optind < argc - 1)

@@ -53,60 +53,40 @@ static const char open_help[] =
 "  repat open --dir region/agents/MM.DSW referral.repat\n";
 
 struct seal_args {
-	const char *dir, *to, *type, *case_ref, *form, *out, *to_cert;
-	const char *in_reply_to, *amends, *agreement, *operator_name;
-	const char *pass_file;
-	long expires_days;
+	struct cli_message_opts m;	/* what send and reply take too */
+	const char *out;		/* --out FILE */
+	const char *to_cert;		/* --to-cert CERT */
 };
 
 static int
 parse_seal_args(int argc, char **argv, struct seal_args *a)
 {
 	static const struct option opts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "to", required_argument, NULL, 't' },
-		{ "type", required_argument, NULL, 'T' },
-		{ "case", required_argument, NULL, 'c' },
-		{ "form", required_argument, NULL, 'f' },
+		CLI_MESSAGE_OPTIONS,
 		{ "out", required_argument, NULL, 'o' },
 		{ "to-cert", required_argument, NULL, 'C' },
-		{ "expires-days", required_argument, NULL, 'e' },
-		{ "in-reply-to", required_argument, NULL, 'r' },
-		{ "amends", required_argument, NULL, 'a' },
-		{ "agreement", required_argument, NULL, 'g' },
-		{ "operator", required_argument, NULL, 'p' },
-		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct cli_message_opts *m = &a->m;
 	int c;
 
 	memset(a, 0, sizeof(*a));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_message_getopt(argc, argv, opts, m)) != -1) {
 		switch (c) {
-		case 'd': a->dir = optarg; break;
-		case 't': a->to = optarg; break;
-		case 'T': a->type = optarg; break;
-		case 'c': a->case_ref = optarg; break;
-		case 'f': a->form = optarg; break;
 		case 'o': a->out = optarg; break;
 		case 'C': a->to_cert = optarg; break;
-		case 'e': a->expires_days = strtol(optarg, NULL, 10); break;
-		case 'r': a->in_reply_to = optarg; break;
-		case 'a': a->amends = optarg; break;
-		case 'g': a->agreement = optarg; break;
-		case 'p': a->operator_name = optarg; break;
-		case 'P': a->pass_file = optarg; break;
+		case 'e': m->expires_days = strtol(optarg, NULL, 10); break;
 		default: return cli_usage("seal", "unknown option");
 		}
 	}
 	if (optind != argc)
 		return cli_usage("seal", "unexpected argument '%s'",
 		    argv[optind]);
-	if (!a->to || !a->type || !a->case_ref || !a->form || !a->out)
+	if (!m->to || !m->type || !m->case_ref || !m->form || !a->out)
 		return cli_usage("seal", "--to, --type, --case, --form and "
 		    "--out are required");
-	if (a->expires_days < 0 || a->expires_days > 3650)
+	if (m->expires_days < 0 || m->expires_days > 3650)
 		return cli_usage("seal", "--expires-days must be 1 to 3650");
 	return REPAT_EXIT_OK;
 }
@@ -115,12 +95,13 @@ int
 cmd_seal(int argc, char **argv)
 {
 	struct seal_args a;
-	struct repat_message_spec spec;
+	struct cli_message msg;
 	struct repat_keystore ks;
 	ProtobufCMessage *form = NULL;
 	X509 *to_cert = NULL;
-	uint8_t reply[16], amends[16], id[16], *out = NULL;
+	uint8_t id[16], *out = NULL;
 	char err[REPAT_ERRBUF_LEN] = "", hex[33];
+	const char *dir;
 	size_t outlen;
 	uint64_t now = cli_now_ms();
 	int rc, type;
@@ -131,38 +112,26 @@ cmd_seal(int argc, char **argv)
 	}
 	if ((rc = parse_seal_args(argc, argv, &a)) != REPAT_EXIT_OK)
 		return rc;
-	if ((type = repat_message_type_parse(a.type)) < 0)
+	if ((type = repat_message_type_parse(a.m.type)) < 0)
 		return cli_usage("seal", "unknown type '%s' (see `repat form "
-		    "types`)", a.type);
-	memset(&spec, 0, sizeof(spec));
-	if (a.in_reply_to && (rc = cli_parse_id("seal", "--in-reply-to",
-	    a.in_reply_to, reply)) != 0)
+		    "types`)", a.m.type);
+	if ((rc = cli_message_spec("seal", &a.m, type, now, &msg)) != 0)
 		return rc;
-	if (a.amends && (rc = cli_parse_id("seal", "--amends", a.amends,
-	    amends)) != 0)
-		return rc;
-	if ((a.dir = cli_agent_dir(a.dir)) == NULL)
+	if ((dir = cli_agent_dir(a.m.dir)) == NULL)
 		return REPAT_EXIT_USAGE;
-	if ((rc = cli_load_keystore("seal", a.dir, a.pass_file, &ks)) != 0)
+	if ((rc = cli_load_keystore("seal", dir, a.m.pass_file, &ks)) != 0)
 		return rc;
-	if ((rc = cli_load_form("seal", type, a.form, &form)) != 0)
+	if ((rc = cli_load_form("seal", type, a.m.form, &form)) != 0)
 		goto done;
-	if ((rc = cli_recipient_cert("seal", &ks, a.dir, a.to, a.to_cert,
+	if ((rc = cli_recipient_cert("seal", &ks, dir, a.m.to, a.to_cert,
 	    &to_cert)) != 0)
 		goto done;
-	spec.type = type;
-	spec.case_ref = a.case_ref;
-	spec.recipient = a.to;
-	spec.expires_ms = a.expires_days ?
-	    now + (uint64_t)a.expires_days * 86400000ULL : 0;
-	spec.in_reply_to = a.in_reply_to ? reply : NULL;
-	spec.amends = a.amends ? amends : NULL;
-	spec.agreement_id = a.agreement;
-	spec.form = form;
-	spec.operator_name = a.operator_name ? a.operator_name :
+	msg.spec.recipient = a.m.to;
+	msg.spec.form = form;
+	msg.spec.operator_name = a.m.operator_name ? a.m.operator_name :
 	    getenv("REPAT_OPERATOR");
-	if (repat_envelope_seal(&ks, to_cert, &spec, now, &out, &outlen, id,
-	    err) != REPAT_OK) {
+	if (repat_envelope_seal(&ks, to_cert, &msg.spec, now, &out, &outlen,
+	    id, err) != REPAT_OK) {
 		rc = cli_fail("seal", REPAT_EXIT_FAIL, "%s", err);
 		goto done;
 	}
@@ -171,7 +140,8 @@ cmd_seal(int argc, char **argv)
 		goto done;
 	}
 	printf("sealed %s %s for %s, case %s: %s (%zu bytes)\n",
-	    a.type, repat_hex(id, 16, hex), a.to, a.case_ref, a.out, outlen);
+	    a.m.type, repat_hex(id, 16, hex), a.m.to, a.m.case_ref, a.out,
+	    outlen);
 	rc = REPAT_EXIT_OK;
 done:
 	free(out);
@@ -209,44 +179,29 @@ print_opened(const struct repat_verified *v, const ProtobufCMessage *form,
 int
 cmd_open(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "passphrase-file", required_argument, NULL, 'P' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct cli_file_opts o;
 	struct repat_keystore ks;
 	struct repat_verified v;
 	struct repat_form_report report;
 	ProtobufCMessage *form = NULL;
-	const char *dir = NULL, *pass_file = NULL;
+	const char *dir;
 	char err[REPAT_ERRBUF_LEN] = "", *operator_name = NULL;
 	uint8_t *buf = NULL;
 	size_t len;
-	bool json = false;
-	int c, rc;
+	int rc;
 
 	if (cli_wants_help(argc, argv)) {
 		fputs(open_help, stdout);
 		return REPAT_EXIT_OK;
 	}
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': dir = optarg; break;
-		case 'j': json = true; break;
-		case 'P': pass_file = optarg; break;
-		default: return cli_usage("open", "unknown option");
-		}
-	}
-	if (optind + 1 != argc)
-		return cli_usage("open", "give exactly one message FILE");
-	if ((dir = cli_agent_dir(dir)) == NULL)
+	if ((rc = cli_parse_file_opts("open", argc, argv, &o)) != 0)
+		return rc;
+	if ((dir = cli_agent_dir(o.dir)) == NULL)
 		return REPAT_EXIT_USAGE;
-	if (repat_file_read(argv[optind], REPAT_MAX_ENVELOPE, &buf, &len,
-	    err) != REPAT_OK)
+	if (repat_file_read(o.file, REPAT_MAX_ENVELOPE, &buf, &len, err) !=
+	    REPAT_OK)
 		return cli_fail("open", REPAT_EXIT_FAIL, "%s", err);
-	if ((rc = cli_load_keystore("open", dir, pass_file, &ks)) != 0) {
+	if ((rc = cli_load_keystore("open", dir, o.pass_file, &ks)) != 0) {
 		free(buf);
 		return rc;
 	}
@@ -266,7 +221,7 @@ cmd_open(int argc, char **argv)
 		    "%s", err);
 		goto done;
 	}
-	print_opened(&v, form, operator_name, json);
+	print_opened(&v, form, operator_name, o.json);
 	fprintf(stderr, "note: signature and sender certificate verified. "
 	    "This file has not been through a broker: no agreement or SOP "
 	    "check was made.\n");

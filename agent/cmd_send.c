@@ -80,45 +80,29 @@ static const char submit_help[] =
 
 /* What send and reply have in common. */
 struct send_args {
-	const char *dir, *to, *type, *case_ref, *form, *in_reply_to;
-	const char *amends, *agreement, *operator_name, *pass_file;
-	const char *cc[MAX_CC];
+	struct cli_message_opts m;	/* what seal takes too */
+	const char *cc[MAX_CC];		/* --cc, in order */
 	size_t ncc;
-	long expires_days;
-	bool json;
+	bool json;			/* --json */
 };
 
 static int
 parse_send_args(const char *cmd, int argc, char **argv, struct send_args *a)
 {
 	static const struct option opts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "to", required_argument, NULL, 't' },
-		{ "type", required_argument, NULL, 'T' },
-		{ "case", required_argument, NULL, 'c' },
-		{ "form", required_argument, NULL, 'f' },
+		CLI_MESSAGE_OPTIONS,
 		{ "cc", required_argument, NULL, 'C' },
-		{ "expires-days", required_argument, NULL, 'e' },
-		{ "in-reply-to", required_argument, NULL, 'r' },
-		{ "amends", required_argument, NULL, 'a' },
-		{ "agreement", required_argument, NULL, 'g' },
-		{ "operator", required_argument, NULL, 'p' },
-		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct cli_message_opts *m = &a->m;
 	char *end;
 	int c;
 
 	memset(a, 0, sizeof(*a));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_message_getopt(argc, argv, opts, m)) != -1) {
 		switch (c) {
-		case 'd': a->dir = optarg; break;
-		case 't': a->to = optarg; break;
-		case 'T': a->type = optarg; break;
-		case 'c': a->case_ref = optarg; break;
-		case 'f': a->form = optarg; break;
 		case 'C':
 			if (a->ncc == MAX_CC)
 				return cli_usage(cmd, "at most %d --cc",
@@ -126,17 +110,12 @@ parse_send_args(const char *cmd, int argc, char **argv, struct send_args *a)
 			a->cc[a->ncc++] = optarg;
 			break;
 		case 'e':
-			a->expires_days = strtol(optarg, &end, 10);
-			if (*end != '\0' || a->expires_days < 1 ||
-			    a->expires_days > 3650)
+			m->expires_days = strtol(optarg, &end, 10);
+			if (*end != '\0' || m->expires_days < 1 ||
+			    m->expires_days > 3650)
 				return cli_usage(cmd, "--expires-days must be "
 				    "1 to 3650");
 			break;
-		case 'r': a->in_reply_to = optarg; break;
-		case 'a': a->amends = optarg; break;
-		case 'g': a->agreement = optarg; break;
-		case 'p': a->operator_name = optarg; break;
-		case 'P': a->pass_file = optarg; break;
 		case 'j': a->json = true; break;
 		default: return cli_usage(cmd, "unknown option");
 		}
@@ -256,46 +235,35 @@ static int
 send_sealed(struct agent_session *s, const struct send_args *a, int type,
     const char *operator_name, struct sealing *msgs, size_t n)
 {
-	struct repat_message_spec spec;
+	struct cli_message msg;
+	struct repat_message_spec *spec = &msg.spec;
 	Repat__CheckpointRef ckpt;
 	ProtobufCMessage *form = NULL;
 	X509 *cert = NULL;
-	uint8_t reply[16], amends[16], (*ids)[16] = NULL, ckpt_root[32];
+	uint8_t (*ids)[16] = NULL, ckpt_root[32];
 	char err[REPAT_ERRBUF_LEN] = "";
 	uint64_t now = cli_now_ms();
 	size_t i;
 	int rc;
 
-	memset(&spec, 0, sizeof(spec));
-	if (a->in_reply_to && (rc = cli_parse_id(s->cmd, "--in-reply-to",
-	    a->in_reply_to, reply)) != 0)
-		return rc;
-	if (a->amends && (rc = cli_parse_id(s->cmd, "--amends", a->amends,
-	    amends)) != 0)
+	if ((rc = cli_message_spec(s->cmd, &a->m, type, now, &msg)) != 0)
 		return rc;
 	/* The form first: a wrong form costs no passphrase. */
-	if ((rc = cli_load_form(s->cmd, type, a->form, &form)) != 0)
+	if ((rc = cli_load_form(s->cmd, type, a->m.form, &form)) != 0)
 		return rc;
 	if ((rc = session_keys(s)) != 0)
 		goto out;
-	spec.type = type;
-	spec.case_ref = a->case_ref;
-	spec.expires_ms = a->expires_days ?
-	    now + (uint64_t)a->expires_days * 86400000ULL : 0;
-	spec.in_reply_to = a->in_reply_to ? reply : NULL;
-	spec.amends = a->amends ? amends : NULL;
-	spec.agreement_id = a->agreement;
-	spec.form = form;
-	spec.operator_name = operator_name;
+	spec->form = form;
+	spec->operator_name = operator_name;
 	/* Recipients cross-check it: the broker shows everyone one log. */
 	if (session_checkpoint_ref(s, &ckpt, ckpt_root))
-		spec.checkpoint = &ckpt;
+		spec->checkpoint = &ckpt;
 	for (i = 0; i < n; i++) {
 		if ((rc = session_recipient_cert(s, msgs[i].to, &cert)) != 0)
 			goto out;
-		spec.recipient = msgs[i].to;
-		spec.copy_of = i > 0 ? msgs[0].id : NULL;
-		rc = repat_envelope_seal(&s->ks, cert, &spec, now,
+		spec->recipient = msgs[i].to;
+		spec->copy_of = i > 0 ? msgs[0].id : NULL;
+		rc = repat_envelope_seal(&s->ks, cert, spec, now,
 		    &msgs[i].bytes, &msgs[i].len, msgs[i].id, err);
 		X509_free(cert);
 		cert = NULL;
@@ -339,13 +307,14 @@ send_common(struct agent_session *s, const struct send_args *a,
 	int rc, type;
 
 	memset(msgs, 0, sizeof(msgs));
-	if ((type = repat_message_type_parse(a->type)) < 0)
+	if ((type = repat_message_type_parse(a->m.type)) < 0)
 		return cli_usage(s->cmd, "unknown type '%s' (see `repat form "
-		    "types`)", a->type);
-	if (!repat_case_ref_valid(a->case_ref))
+		    "types`)", a->m.type);
+	if (!repat_case_ref_valid(a->m.case_ref))
 		return cli_usage(s->cmd, "'%s' is not a case reference "
-		    "(CC-YYYY-NNNNNN, e.g. TH-2026-000123)", a->case_ref);
-	if ((rc = session_operator(s, a->operator_name, &operator_name)) != 0)
+		    "(CC-YYYY-NNNNNN, e.g. TH-2026-000123)", a->m.case_ref);
+	if ((rc = session_operator(s, a->m.operator_name, &operator_name)) !=
+	    0)
 		return rc;
 	if ((rc = session_resolve(s, to, msgs[0].to, sizeof(msgs[0].to))) != 0)
 		return rc;
@@ -375,11 +344,11 @@ cmd_send(int argc, char **argv)
 	if (optind != argc)
 		return cli_usage("send", "unexpected argument '%s'",
 		    argv[optind]);
-	if (!a.to || !a.type || !a.case_ref || !a.form)
+	if (!a.m.to || !a.m.type || !a.m.case_ref || !a.m.form)
 		return cli_usage("send", "--to, --type, --case and --form are "
 		    "required");
-	if ((rc = session_open(&s, "send", a.dir, a.pass_file)) == 0)
-		rc = send_common(&s, &a, a.to);
+	if ((rc = session_open(&s, "send", a.m.dir, a.m.pass_file)) == 0)
+		rc = send_common(&s, &a, a.m.to);
 	session_close(&s);
 	return rc;
 }
@@ -402,14 +371,14 @@ cmd_reply(int argc, char **argv)
 		return rc;
 	if (optind + 1 != argc)
 		return cli_usage("reply", "give the MESSAGE_ID to reply to");
-	if (a.to || a.case_ref || a.in_reply_to)
+	if (a.m.to || a.m.case_ref || a.m.in_reply_to)
 		return cli_usage("reply", "--to, --case and --in-reply-to come "
 		    "from the original message");
-	if (!a.type || !a.form)
+	if (!a.m.type || !a.m.form)
 		return cli_usage("reply", "--type and --form are required");
 	if ((rc = cli_parse_id("reply", "MESSAGE_ID", argv[optind], id)) != 0)
 		return rc;
-	if ((rc = session_open(&s, "reply", a.dir, a.pass_file)) != 0)
+	if ((rc = session_open(&s, "reply", a.m.dir, a.m.pass_file)) != 0)
 		goto out;
 	memset(&m, 0, sizeof(m));
 	if (local_store_find(s.store, id, &m) != REPAT_OK || m.sent) {
@@ -426,8 +395,8 @@ cmd_reply(int argc, char **argv)
 	}
 	snprintf(sender, sizeof(sender), "%s", m.sender);
 	snprintf(case_ref, sizeof(case_ref), "%s", m.case_ref);
-	a.case_ref = case_ref;
-	a.in_reply_to = argv[optind];
+	a.m.case_ref = case_ref;
+	a.m.in_reply_to = argv[optind];
 	rc = send_common(&s, &a, sender);
 out_msg:
 	free(m.envelope);
@@ -480,41 +449,25 @@ out:
 int
 cmd_submit(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "passphrase-file", required_argument, NULL, 'P' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct cli_file_opts o;
 	struct agent_session s;
-	const char *dir = NULL, *pass_file = NULL;
 	char err[REPAT_ERRBUF_LEN] = "";
 	uint8_t *buf = NULL, ids[1][16];
 	size_t len = 0;
-	bool json = false;
-	int c, rc;
+	int rc;
 
 	if (cli_wants_help(argc, argv)) {
 		fputs(submit_help, stdout);
 		return REPAT_EXIT_OK;
 	}
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': dir = optarg; break;
-		case 'P': pass_file = optarg; break;
-		case 'j': json = true; break;
-		default: return cli_usage("submit", "unknown option");
-		}
-	}
-	if (optind + 1 != argc)
-		return cli_usage("submit", "give exactly one message FILE");
-	if (repat_file_read(argv[optind], REPAT_MAX_ENVELOPE, &buf, &len,
-	    err) != REPAT_OK)
+	if ((rc = cli_parse_file_opts("submit", argc, argv, &o)) != 0)
+		return rc;
+	if (repat_file_read(o.file, REPAT_MAX_ENVELOPE, &buf, &len, err) !=
+	    REPAT_OK)
 		return cli_fail("submit", REPAT_EXIT_FAIL, "%s", err);
-	if ((rc = session_open(&s, "submit", dir, pass_file)) == 0 &&
+	if ((rc = session_open(&s, "submit", o.dir, o.pass_file)) == 0 &&
 	    (rc = store_file(&s, buf, len, ids[0])) == 0)
-		rc = submit_and_report(&s, ids, 1, json);
+		rc = submit_and_report(&s, ids, 1, o.json);
 	session_close(&s);
 	free(buf);
 	return rc;

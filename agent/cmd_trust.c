@@ -110,16 +110,12 @@ cmd_trust(int argc, char **argv)
 	if (cli_wants_help(argc, argv))
 		return usage_full(stdout);
 	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = cli_getopt("trust", argc, argv, longopts)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 'b': bundle = optarg; break;
 		case 'j': json = true; break;
-		default:
-			return cli_usage("trust",
-			    "unknown or incomplete option "
-			    "'%s'", argv[optind - 1]);
+		default: return REPAT_EXIT_USAGE;
 		}
 	}
 	if (optind < argc)

@@ -210,24 +210,17 @@ static int
 seal_one(struct run *r, size_t i, const char *pad, unsigned base,
     uint8_t **out, size_t *outlen, char *err)
 {
-	struct repat_form_report rep;
 	struct repat_message_spec spec;
 	const struct repat_keystore *sks, *rks;
 	ProtobufCMessage *form = NULL;
-	char *json, case_ref[32];
+	char case_ref[32];
 	struct tm tm;
 	time_t now = time(NULL);
 	int rc;
 
 	sks = wire_keystore(r->conns[r->m[i].sender]);
 	rks = wire_keystore(r->conns[r->m[i].recipient]);
-	json = bench_notice_json(rks->id.country);
-	memset(&rep, 0, sizeof(rep));
-	rc = repat_form_from_json(
-	    REPAT__MESSAGE_TYPE__MESSAGE_TYPE_IDENTIFICATION_NOTICE, json,
-	    strlen(json), &form, &rep);
-	free(json);
-	if (rc != 0)
+	if ((rc = bench_notice_form(rks->id.country, &form)) != 0)
 		return repat_errf(err, rc, "the identification notice does "
 		    "not validate");
 	gmtime_r(&now, &tm);
@@ -626,17 +619,6 @@ parse_opts(int argc, char **argv, struct opts *o)
 
 /* ------------------------------------------------------------ report */
 
-/* A Repat__RejectCode's proto name. */
-static const char *
-code_name(int code)
-{
-	const ProtobufCEnumValue *v;
-
-	v = protobuf_c_enum_descriptor_get_value(
-	    &repat__reject_code__descriptor, code);
-	return v != NULL ? v->name : "?";
-}
-
 struct lat {
 	double p50, p90, p99, max;
 	size_t n;
@@ -711,7 +693,7 @@ print_text(const struct run *r, const struct report *p)
 	    r->delivered, r->notices);
 	if (r->reject_code != 0)
 		printf("  first rejection: %s: %s\n",
-		    code_name(r->reject_code), r->reject_reason);
+		    bench_reject_name(r->reject_code), r->reject_reason);
 	printf("  throughput  %.0f accepted/s, %.0f delivered/s over %.2f s\n",
 	    p->accepted_s, p->delivered_s, p->wall_s);
 	printf("  submit->receipt    ms: p50 %.2f  p90 %.2f  p99 %.2f  max "
@@ -1042,7 +1024,8 @@ bench_main(int argc, char **argv)
 	fill_report(&r, pid, cpu0, &p);
 	if (r.receipted == 0 && r.reject_code != 0)
 		fprintf(stderr, "repat-bench: every message was refused (%s: "
-		    "%s)%s\n", code_name(r.reject_code), r.reject_reason,
+		    "%s)%s\n", bench_reject_name(r.reject_code),
+		    r.reject_reason,
 		    strcmp(o.authorization, "sop") == 0 ? "; without signed "
 		    "agreements in the region's agreements folder use "
 		    "--authorization open" : "");

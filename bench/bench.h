@@ -89,8 +89,14 @@ int bench_cmp_double(const void *a, const void *b);
 /* Loads the broker certificate and CURVE key an agent folder pins. */
 int bench_agent_pins(const char *agent_dir, char curve_z85[41], X509 **cert);
 
-/* An identification notice (JSON) of yesterday naming cc. Caller frees. */
-char *bench_notice_json(const char *cc);
+/*
+ * An identification notice of yesterday naming cc, validated into *form
+ * (free with repat_form_free). 0 or the form error.
+ */
+int bench_notice_form(const char *cc, ProtobufCMessage **form);
+
+/* A Repat__RejectCode's proto name (REJECT_...), "?" when unknown. */
+const char *bench_reject_name(int code);
 
 /* ---------------------------------------------------------- wire.c */
 

@@ -123,22 +123,15 @@ static int
 seal_next(const struct repat_keystore *ks, X509 *to_enc, const char *to_cc,
     const char *to, unsigned n, uint8_t **out, size_t *len)
 {
-	struct repat_form_report rep;
 	struct repat_message_spec spec;
 	ProtobufCMessage *form = NULL;
-	char err[REPAT_ERRBUF_LEN], case_ref[32], *json;
+	char err[REPAT_ERRBUF_LEN], case_ref[32];
 	uint8_t id[16];
 	struct tm tm;
 	time_t now = time(NULL);
 	int rc;
 
-	json = bench_notice_json(to_cc);
-	memset(&rep, 0, sizeof(rep));
-	rc = repat_form_from_json(
-	    REPAT__MESSAGE_TYPE__MESSAGE_TYPE_IDENTIFICATION_NOTICE, json,
-	    strlen(json), &form, &rep);
-	free(json);
-	if (rc != 0)
+	if ((rc = bench_notice_form(to_cc, &form)) != 0)
 		return rc;
 	gmtime_r(&now, &tm);
 	snprintf(case_ref, sizeof(case_ref), "%s-%04d-%06u", ks->id.country,
@@ -154,17 +147,6 @@ seal_next(const struct repat_keystore *ks, X509 *to_enc, const char *to_cc,
 	if (rc != 0)
 		fprintf(stderr, "crash-load: seal: %s\n", err);
 	return rc;
-}
-
-/* The reject code's proto name without its prefix. */
-static const char *
-session_reject_label(int code)
-{
-	const ProtobufCEnumValue *v;
-
-	v = protobuf_c_enum_descriptor_get_value(
-	    &repat__reject_code__descriptor, code);
-	return v != NULL ? v->name : "?";
 }
 
 /* Drains notices (delivered) so the sender's stream keeps moving. */
@@ -555,7 +537,7 @@ fill(struct crash_ctx *x, const char *from, const char *to, long count,
 		if (!res.receipted) {
 			printf("receipted %ld refused %s: %s\n", n,
 			    res.code == 0 ? "?" :
-			    session_reject_label(res.code), res.reason);
+			    bench_reject_name(res.code), res.reason);
 			rc = 3;
 			goto out;
 		}

@@ -21,6 +21,7 @@
 #include "bench.h"
 #include "repat/err.h"
 #include "repat/file.h"
+#include "repat/form.h"
 #include "repat/mem.h"
 
 static const char *const countries[] = {
@@ -510,17 +511,35 @@ bench_agent_pins(const char *dir, char curve[41], X509 **cert)
 	return 0;
 }
 
-char *
-bench_notice_json(const char *cc)
+int
+bench_notice_form(const char *cc, ProtobufCMessage **form)
 {
-	char date[16];
+	struct repat_form_report rep;
+	char date[16], *json;
 	time_t t = time(NULL) - 86400;
 	struct tm tm;
+	int rc;
 
 	gmtime_r(&t, &tm);
 	strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-	return repat_xasprintf("{\"identified_on\": \"%s\", "
+	json = repat_xasprintf("{\"identified_on\": \"%s\", "
 	    "\"identifying_body\": \"mdt\", \"presumed_nationality\": \"%s\", "
 	    "\"is_child\": false, \"victim_objected_to_notification\": "
 	    "false}", date, cc);
+	memset(&rep, 0, sizeof(rep));
+	rc = repat_form_from_json(
+	    REPAT__MESSAGE_TYPE__MESSAGE_TYPE_IDENTIFICATION_NOTICE, json,
+	    strlen(json), form, &rep);
+	free(json);
+	return rc;
+}
+
+const char *
+bench_reject_name(int code)
+{
+	const ProtobufCEnumValue *v;
+
+	v = protobuf_c_enum_descriptor_get_value(
+	    &repat__reject_code__descriptor, code);
+	return v != NULL ? v->name : "?";
 }

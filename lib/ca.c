@@ -318,6 +318,44 @@ fail:
 	return repat_err_openssl(errbuf, rc);
 }
 
+/* A PEM file read into memory, for one PEM_read_bio_*() call. */
+struct pem_file {
+	const char *path;	/* for the error message */
+	uint8_t *buf;		/* the file's bytes */
+	size_t len;
+	BIO *bio;		/* reads buf; NULL when out of memory */
+};
+
+/* Reads path (at most max bytes). */
+static int
+pem_open(struct pem_file *f, const char *path, size_t max, char *errbuf)
+{
+	int rc;
+
+	f->path = path;
+	if ((rc = repat_file_read(path, max, &f->buf, &f->len, errbuf)) != 0)
+		return rc;
+	f->bio = BIO_new_mem_buf(f->buf, (int)f->len);
+	return 0;
+}
+
+/*
+ * Frees f; when the read failed (!ok) drops OpenSSL's errors and says
+ * the file is not what (e.g. "a PEM CRL").
+ */
+static int
+pem_close(struct pem_file *f, bool ok, const char *what, char *errbuf)
+{
+	BIO_free(f->bio);
+	free(f->buf);
+	if (!ok) {
+		ERR_clear_error();
+		return repat_errf(errbuf, REPAT_EDECODE, "%s is not %s",
+		    f->path, what);
+	}
+	return 0;
+}
+
 /* ---- create and open */
 
 static int
@@ -417,23 +455,15 @@ done:
 static int
 load_crl(const char *path, X509_CRL **out, char *errbuf)
 {
-	uint8_t *buf;
-	size_t len;
-	BIO *bio;
+	struct pem_file f;
 	int rc;
 
-	if ((rc = repat_file_read(path, 1024 * 1024, &buf, &len, errbuf)) != 0)
+	*out = NULL;
+	if ((rc = pem_open(&f, path, 1024 * 1024, errbuf)) != 0)
 		return rc;
-	bio = BIO_new_mem_buf(buf, (int)len);
-	*out = bio ? PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL) : NULL;
-	BIO_free(bio);
-	free(buf);
-	if (*out == NULL) {
-		ERR_clear_error();
-		return repat_errf(errbuf, REPAT_EDECODE, "%s is not a PEM CRL",
-		    path);
-	}
-	return 0;
+	if (f.bio != NULL)
+		*out = PEM_read_bio_X509_CRL(f.bio, NULL, NULL, NULL);
+	return pem_close(&f, *out != NULL, "a PEM CRL", errbuf);
 }
 
 int
@@ -702,24 +732,16 @@ fail:
 int
 repat_request_load(const char *path, X509_REQ **out, char *errbuf)
 {
-	uint8_t *buf;
-	size_t len;
-	BIO *bio;
+	struct pem_file f;
 	int rc;
 
 	*out = NULL;
-	if ((rc = repat_file_read(path, 64 * 1024, &buf, &len, errbuf)) != 0)
+	if ((rc = pem_open(&f, path, 64 * 1024, errbuf)) != 0)
 		return rc;
-	bio = BIO_new_mem_buf(buf, (int)len);
-	*out = bio ? PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL) : NULL;
-	BIO_free(bio);
-	free(buf);
-	if (*out == NULL) {
-		ERR_clear_error();
-		return repat_errf(errbuf, REPAT_EDECODE, "%s is not a PEM "
-		    "certificate request", path);
-	}
-	return 0;
+	if (f.bio != NULL)
+		*out = PEM_read_bio_X509_REQ(f.bio, NULL, NULL, NULL);
+	return pem_close(&f, *out != NULL, "a PEM certificate request",
+	    errbuf);
 }
 
 static int

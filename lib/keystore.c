@@ -24,6 +24,7 @@
 
 #define ISSUE_HINT	"have your national CA run `repat ca issue` on " \
 			"sign.csr and enc.csr"
+#define INIT_HINT	"create the agent's keys with `repat init`"
 
 static bool
 exists(const char *dir, const char *name, char **path)
@@ -34,18 +35,32 @@ exists(const char *dir, const char *name, char **path)
 	return stat(*path, &st) == 0;
 }
 
+/*
+ * dir/name into *path (the caller frees it) when the file is there; else
+ * REPAT_ENOENT saying that it is missing and how to make it (*path NULL).
+ */
+static int
+existing(const char *dir, const char *name, const char *how, char **path,
+    char *errbuf)
+{
+	int rc;
+
+	if (exists(dir, name, path))
+		return 0;
+	rc = repat_errf(errbuf, REPAT_ENOENT, "%s missing: %s", *path, how);
+	free(*path);
+	*path = NULL;
+	return rc;
+}
+
 static int
 load_cert(const char *dir, const char *name, X509 **out, char *errbuf)
 {
 	char *path;
 	int rc;
 
-	if (!exists(dir, name, &path)) {
-		rc = repat_errf(errbuf, REPAT_ENOENT, "%s missing: %s", path,
-		    ISSUE_HINT);
-		free(path);
+	if ((rc = existing(dir, name, ISSUE_HINT, &path, errbuf)) != 0)
 		return rc;
-	}
 	rc = repat_cert_load(path, out, errbuf);
 	free(path);
 	return rc;
@@ -59,12 +74,8 @@ load_key(const char *dir, const char *name, int type,
 	char *path;
 	int rc;
 
-	if (!exists(dir, name, &path)) {
-		rc = repat_errf(errbuf, REPAT_ENOENT, "%s missing: create the "
-		    "agent's keys with `repat init`", path);
-		free(path);
+	if ((rc = existing(dir, name, INIT_HINT, &path, errbuf)) != 0)
 		return rc;
-	}
 	rc = repat_key_load(path, *pass, out, errbuf);
 	if (rc == REPAT_EPASS && *pass == NULL) {
 		if ((rc = repat_passphrase(passphrase_file, "Passphrase of the "
@@ -90,12 +101,8 @@ load_z85(const char *dir, const char *name, char out[41], char *errbuf)
 	char *path;
 	int rc;
 
-	if (!exists(dir, name, &path)) {
-		rc = repat_errf(errbuf, REPAT_ENOENT, "%s missing: create the "
-		    "agent's keys with `repat init`", path);
-		free(path);
+	if ((rc = existing(dir, name, INIT_HINT, &path, errbuf)) != 0)
 		return rc;
-	}
 	rc = repat_file_read(path, 128, &buf, &len, errbuf);
 	if (rc != 0)
 		goto done;
@@ -144,12 +151,9 @@ check_conf(const char *dir, const struct repat_identity *id, char *errbuf)
 	char *path;
 	int rc = 0;
 
-	if (!exists(dir, "agent.conf", &path)) {
-		rc = repat_errf(errbuf, REPAT_ENOENT, "%s missing: create the "
-		    "agent with `repat init`", path);
-		free(path);
+	if ((rc = existing(dir, "agent.conf", "create the agent with `repat "
+	    "init`", &path, errbuf)) != 0)
 		return rc;
-	}
 	conf = repat_conf_load(path, errbuf);
 	free(path);
 	if (conf == NULL)

@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "repat/codec.h"
 #include "repat/err.h"
 #include "repat/log.h"
 #include "repat/mem.h"
@@ -270,18 +271,6 @@ repat_note_verifier_init(struct repat_note_verifier *v, const char *name,
 	return 0;
 }
 
-static int
-hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Splits "name+hex8+base64" into its parts: the name (copied into name),
  * the key ID and the 33 decoded key bytes. The algorithm byte and the ID
@@ -292,8 +281,9 @@ split_key(const char *s, char name[REPAT_NOTE_MAX_NAME + 1], uint32_t *id,
     uint8_t key[KEY_LEN], char *errbuf)
 {
 	const char *p1, *p2;
-	size_t klen, i;
-	int d;
+	char hex[9];
+	uint8_t idb[4];
+	size_t klen;
 
 	if ((p1 = strchr(s, '+')) == NULL ||
 	    (p2 = strchr(p1 + 1, '+')) == NULL)
@@ -304,13 +294,12 @@ split_key(const char *s, char name[REPAT_NOTE_MAX_NAME + 1], uint32_t *id,
 	name[p1 - s] = '\0';
 	if (p2 - p1 - 1 != 8)
 		return repat_errf(errbuf, REPAT_EINVAL, "key: bad key ID");
-	*id = 0;
-	for (i = 1; i <= 8; i++) {
-		if ((d = hex_value((unsigned char)p1[i])) < 0)
-			return repat_errf(errbuf, REPAT_EINVAL,
-			    "key: bad key ID");
-		*id = *id << 4 | (uint32_t)d;
-	}
+	memcpy(hex, p1 + 1, 8);
+	hex[8] = '\0';
+	if (repat_unhex(hex, idb, sizeof(idb)) != REPAT_OK)
+		return repat_errf(errbuf, REPAT_EINVAL, "key: bad key ID");
+	*id = (uint32_t)idb[0] << 24 | (uint32_t)idb[1] << 16 |
+	    (uint32_t)idb[2] << 8 | idb[3];
 	if (b64_decode(p2 + 1, strlen(p2 + 1), key, KEY_LEN, &klen) != 0 ||
 	    klen != KEY_LEN)
 		return repat_errf(errbuf, REPAT_EINVAL, "key: bad key bytes");

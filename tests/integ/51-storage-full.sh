@@ -9,52 +9,20 @@
 # is removed (space returns) new submits are receipted again, and
 # `repat-broker check` passes.
 set -u
-B=${REPAT_BUILD:?REPAT_BUILD is not set}
-T=$(mktemp -d /tmp/repat-51.XXXXXX)
+. "${REPAT_TOP:-.}/tests/integ/lib.sh"
 M=$T/disk
-BPID=
-cleanup() {
-	[ -n "$BPID" ] && { kill "$BPID" 2>/dev/null; wait "$BPID" 2>/dev/null; }
-	umount "$M" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-fail() {
-	echo "FAIL: $*" >&2
-	[ -f "$T/broker.log" ] && tail -20 "$T/broker.log" >&2
-	exit 1
-}
-ok() { echo "ok: $*"; }
 
 mkdir -p "$M"
 if ! mount -t tmpfs -o size=3m tmpfs "$M" 2>/dev/null; then
 	echo "SKIP: cannot mount a small tmpfs here (needs root); the full-disk test did not run"
 	exit 0
 fi
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
-	    awk 'BEGIN { srand(); print 20000 + int(rand() * 30000) }'
-}
-start_broker() {
-	: >"$T/broker.log"
-	"$B/repat-broker" -c "$CONF" >>"$T/broker.log" 2>&1 &
-	BPID=$!
-	i=0
-	until grep -q "listening on" "$T/broker.log" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -le 200 ] || fail "the broker did not start"
-		kill -0 "$BPID" 2>/dev/null || fail "the broker exited at start"
-		sleep 0.05
-	done
-}
+# The broker holds the database open: stop it before unmounting.
+at_exit 'stop_broker 2>/dev/null; umount "$M" 2>/dev/null'
 
-PORT=$(free_port)
-"$B/repat" region init --out "$T/r" --port "$PORT" >"$T/region.log" 2>&1 ||
-	{ cat "$T/region.log"; fail "region init"; }
-CONF=$T/r/broker/broker.conf
+make_region
 sed -i -e 's/^authorization = .*/authorization = open/' \
-    -e "s|^database = .*|database = $M/broker.db|" "$CONF"
+    -e "s|^database = .*|database = $M/broker.db|" "$BC"
 start_broker
 # Register the recipient (first hello), then fill the disk.
 "$B/repat-bench" fill --region "$T/r" --to MM.DSW --drain >/dev/null ||
@@ -97,9 +65,7 @@ got=$(sed -n 's/^delivered \([0-9]*\)$/\1/p' "$T/out3")
 	fail "delivered ${got:-0} of the $want receipted messages"
 ok "all $want receipted messages delivered after the disk-full episode"
 
-kill "$BPID"
-wait "$BPID"
-BPID=
-"$B/repat-broker" check -c "$CONF" >"$T/check" 2>&1 ||
+stop_broker
+"$B/repat-broker" check -c "$BC" >"$T/check" 2>&1 ||
 	{ cat "$T/check"; fail "repat-broker check after a full disk"; }
 ok "repat-broker check passes"

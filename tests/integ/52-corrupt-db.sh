@@ -21,63 +21,20 @@
 #   dropped    the envelope of a message still waiting for delivery set
 #              to NULL, as if purged early.
 set -u
-B=${REPAT_BUILD:?REPAT_BUILD is not set}
-T=$(mktemp -d /tmp/repat-52.XXXXXX)
-BPID=
-cleanup() {
-	[ -n "$BPID" ] && { kill "$BPID" 2>/dev/null; wait "$BPID" 2>/dev/null; }
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-fail() {
-	echo "FAIL: $*" >&2
-	[ -f "$T/broker.log" ] && tail -20 "$T/broker.log" >&2
-	exit 1
-}
-ok() { echo "ok: $*"; }
+. "${REPAT_TOP:-.}/tests/integ/lib.sh"
 command -v python3 >/dev/null || { echo "SKIP: python3 is needed to damage the file"; exit 0; }
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# start_broker: 0 when it listens, 1 when it exited (refused to start).
-start_broker() {
-	: >"$T/broker.log"
-	"$B/repat-broker" -c "$CONF" >>"$T/broker.log" 2>&1 &
-	BPID=$!
-	i=0
-	until grep -q "listening on" "$T/broker.log" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -le 200 ] || fail "the broker neither started nor exited"
-		if ! kill -0 "$BPID" 2>/dev/null; then
-			wait "$BPID" 2>/dev/null
-			BPID=
-			return 1
-		fi
-		sleep 0.05
-	done
-	return 0
-}
-stop_broker() {
-	[ -n "$BPID" ] && { kill "$BPID"; wait "$BPID" 2>/dev/null; }
-	BPID=
-}
-
-PORT=$(free_port)
-"$B/repat" region init --out "$T/r" --port "$PORT" >"$T/region.log" 2>&1 ||
-	{ cat "$T/region.log"; fail "region init"; }
-CONF=$T/r/broker/broker.conf
+make_region
 DB=$T/r/broker/broker.db
-sed -i 's/^authorization = .*/authorization = open/' "$CONF"
-start_broker || fail "the broker did not start on a new database"
+sed -i 's/^authorization = .*/authorization = open/' "$BC"
+try_start_broker || fail "the broker did not start on a new database"
 "$B/repat-bench" fill --region "$T/r" --to MM.DSW --drain >/dev/null ||
 	fail "hello"
 "$B/repat-bench" fill --region "$T/r" --count 20 >"$T/out" 2>&1 ||
 	{ cat "$T/out"; fail "20 messages"; }
 stop_broker
 rm -f "$DB-wal" "$DB-shm"
-"$B/repat-broker" check -c "$CONF" >"$T/check" 2>&1 ||
+"$B/repat-broker" check -c "$BC" >"$T/check" 2>&1 ||
 	{ cat "$T/check"; fail "check of the undamaged database"; }
 cp "$DB" "$T/good.db"
 ok "a good database of 20 messages, check passes"
@@ -91,14 +48,14 @@ restore() {
 restore
 size=$(wc -c <"$DB")
 python3 -c "import os; os.truncate('$DB', ($size * 6 // 10) // 4096 * 4096)"
-if "$B/repat-broker" check -c "$CONF" >"$T/check" 2>&1; then
+if "$B/repat-broker" check -c "$BC" >"$T/check" 2>&1; then
 	fail "check passed a truncated database"
 fi
 cat "$T/check"
 grep -qi "malformed\|corrupt\|integrity\|truncat" "$T/check" ||
 	fail "check's message does not say what is wrong"
 ok "check reports the truncated database"
-if start_broker; then
+if try_start_broker; then
 	stop_broker
 	fail "the broker started on a truncated database"
 else
@@ -120,12 +77,12 @@ off = (root - 1) * ps + (100 if root == 1 else 0)
 with open(p, "r+b") as f:
     f.seek(off); b = f.read(1); f.seek(off); f.write(bytes([b[0] ^ 0x40]))
 PY
-if "$B/repat-broker" check -c "$CONF" >"$T/check" 2>&1; then
+if "$B/repat-broker" check -c "$BC" >"$T/check" 2>&1; then
 	fail "check passed a database with a damaged page"
 fi
 cat "$T/check"
 ok "check reports the damaged page"
-if start_broker; then
+if try_start_broker; then
 	stop_broker
 	fail "the broker started on a damaged page"
 else
@@ -148,7 +105,7 @@ with open(p, "r+b") as f:
     f.seek(off); b = f.read(1); f.seek(off); f.write(bytes([b[0] ^ 0x01]))
 print("flipped a bit of audit entry", idx)
 PY
-if "$B/repat-broker" check -c "$CONF" >"$T/check" 2>&1; then
+if "$B/repat-broker" check -c "$BC" >"$T/check" 2>&1; then
 	fail "check passed a database with a tampered audit entry"
 fi
 cat "$T/check"
@@ -167,7 +124,7 @@ c.executescript(sys.argv[2])
 c.commit()
 c.close()
 PY
-	if "$B/repat-broker" check -c "$CONF" >"$T/check" 2>&1; then
+	if "$B/repat-broker" check -c "$BC" >"$T/check" 2>&1; then
 		cat "$T/check"
 		fail "$1: check passed"
 	fi

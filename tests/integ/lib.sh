@@ -5,9 +5,10 @@
 #
 # and gets: B (the build folder), R (the repat command), T (a temporary
 # folder removed at exit, with any broker started here stopped first),
-# fail / ok, free_port, start_broker / stop_broker, wait_log, wait_for and
-# make_region. The broker's output goes to $T/broker.log (the log of an
-# earlier run of the same test is kept in $T/broker.log.old).
+# fail / ok, free_port, start_broker / try_start_broker / stop_broker,
+# wait_log, wait_for, at_exit and make_region. The broker's output goes to
+# $T/broker.log (the log of an earlier run of the same test is kept in
+# $T/broker.log.old).
 B=${REPAT_BUILD:?REPAT_BUILD is not set}
 R="$B/repat"
 T=$(mktemp -d)
@@ -57,25 +58,52 @@ wait_for() {
 	done
 }
 
-# wait_log PATTERN: until the running broker logged it (10 s).
-wait_log() {
+# _await_log PATTERN: 0 once the running broker logged it, 1 when the
+# broker exited first, 2 after 10 s.
+_await_log() {
 	_i=0
 	until grep -qs "$1" "$T/broker.log"; do
 		_i=$((_i + 1))
-		[ $_i -le 100 ] || fail "the broker did not log: $1"
-		kill -0 "$BPID" 2>/dev/null || fail "the broker exited"
+		[ $_i -le 100 ] || return 2
+		kill -0 "$BPID" 2>/dev/null || return 1
 		sleep 0.1
 	done
+}
+
+# wait_log PATTERN: until the running broker logged it (10 s).
+wait_log() {
+	_await_log "$1"
+	case $? in
+	1) fail "the broker exited" ;;
+	2) fail "the broker did not log: $1" ;;
+	esac
+}
+
+# _run_broker [CONF]: starts repat-broker (default $BC) in the background.
+_run_broker() {
+	cat "$T/broker.log" >>"$T/broker.log.old" 2>/dev/null
+	: >"$T/broker.log"
+	"$B/repat-broker" -c "${1:-$BC}" >>"$T/broker.log" 2>&1 </dev/null &
+	BPID=$!
 }
 
 # start_broker [CONF]: starts repat-broker (default $BC) and waits until it
 # listens.
 start_broker() {
-	cat "$T/broker.log" >>"$T/broker.log.old" 2>/dev/null
-	: >"$T/broker.log"
-	"$B/repat-broker" -c "${1:-$BC}" >>"$T/broker.log" 2>&1 </dev/null &
-	BPID=$!
+	_run_broker "$@"
 	wait_log "listening on"
+}
+
+# try_start_broker [CONF]: like start_broker, for a broker that may refuse
+# to start: 0 when it listens, 1 when it exited (its log stays in
+# $T/broker.log).
+try_start_broker() {
+	_run_broker "$@"
+	_await_log "listening on"
+	case $? in
+	1) wait "$BPID"; BPID=; return 1 ;;
+	2) fail "the broker neither started nor exited" ;;
+	esac
 }
 
 # make_region [ARGS...]: a region in $T/r on a free port ($PORT), whose

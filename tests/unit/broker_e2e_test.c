@@ -23,25 +23,11 @@
 #define D_ID "TH.IOM"		/* often offline */
 #define DAY (24ULL * 3600 * 1000)
 
-static struct harness H;
-
 static int
 group_setup(void **state)
 {
 	(void)state;
-	if (h_setup(&H, "test_mode = yes\n") != 0 || h_start(&H) != 0) {
-		fprintf(stderr, "cannot set up a region in %s\n", H.dir);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	h_teardown(&H);
-	return 0;
+	return h_up(&H, "test_mode = yes\n");
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -526,105 +512,18 @@ parallel_verification_keeps_every_answer(void **state)
 	h_agent_free(&b);
 }
 
-/* ---- hand-made hellos on a raw DEALER */
-
-enum { HELLO_OK, HELLO_OTHER_CURVE, HELLO_OTHER_BROKER, HELLO_BAD_SIG,
-    HELLO_SKEW, HELLO_NO_CERTS };
-
-static void *
-raw_dealer(void *ctx, struct agent *a)
-{
-	void *s = zmq_socket(ctx, ZMQ_DEALER);
-	uint8_t k[32];
-	int linger = 0;
-
-	zmq_z85_decode(k, a->curve);
-	zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, k, 32);
-	zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, a->ks.curve_public, 40);
-	zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, a->ks.curve_secret, 40);
-	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
-	assert_int_equal(zmq_connect(s, H.endpoint), 0);
-	return s;
-}
-
-static void
-raw_send_hello(void *s, struct agent *a, int how)
-{
-	Repat__Frame f = REPAT__FRAME__INIT;
-	Repat__Hello h = REPAT__HELLO__INIT;
-	Repat__HelloBody body = REPAT__HELLO_BODY__INIT;
-	ProtobufCBinaryData certs[2];
-	uint8_t me[32], broker[32], sig[64], *bb, *fb, *d1, *d2;
-	size_t bl, fl, l1, l2;
-
-	zmq_z85_decode(me, a->ks.curve_public);
-	zmq_z85_decode(broker, a->curve);
-	if (how == HELLO_OTHER_CURVE)
-		me[0] ^= 1;
-	if (how == HELLO_OTHER_BROKER)
-		broker[0] ^= 1;
-	body.version = REPAT_WIRE_VERSION;
-	body.agent_id = a->ks.id.agent_id;
-	body.curve_key.data = me;
-	body.curve_key.len = 32;
-	body.broker_key.data = broker;
-	body.broker_key.len = 32;
-	body.time_ms = h_now() - (how == HELLO_SKEW ? 3600000 : 0);
-	repat_encode(&body.base, &bb, &bl);
-	assert_int_equal(repat_sign(a->ks.sign_key, REPAT_PURPOSE_HELLO, bb, bl,
-	    sig), 0);
-	if (how == HELLO_BAD_SIG)
-		sig[5] ^= 1;
-	assert_int_equal(repat_cert_to_der(a->ks.sign_cert, &d1, &l1), 0);
-	assert_int_equal(repat_cert_to_der(a->ks.enc_cert, &d2, &l2), 0);
-	certs[0].data = d1;
-	certs[0].len = l1;
-	certs[1].data = d2;
-	certs[1].len = l2;
-	h.body.data = bb;
-	h.body.len = bl;
-	h.signature.data = sig;
-	h.signature.len = 64;
-	h.n_certificates = how == HELLO_NO_CERTS ? 1 : 2;
-	h.certificates = certs;
-	f.command_case = REPAT__FRAME__COMMAND_HELLO;
-	f.hello = &h;
-	repat_encode(&f.base, &fb, &fl);
-	assert_true(zmq_send(s, fb, fl, 0) >= 0);
-	free(bb);
-	free(fb);
-	free(d1);
-	free(d2);
-}
-
-/* The next frame on s within ms, decoded; NULL on timeout. */
-static Repat__Frame *
-raw_recv(void *s, int ms)
-{
-	zmq_pollitem_t it = { s, 0, ZMQ_POLLIN, 0 };
-	zmq_msg_t m;
-	Repat__Frame *f = NULL;
-
-	if (zmq_poll(&it, 1, ms) <= 0)
-		return NULL;
-	zmq_msg_init(&m);
-	if (zmq_msg_recv(&m, s, 0) >= 0 &&
-	    repat_frame_decode(zmq_msg_data(&m), zmq_msg_size(&m), &f) != 0)
-		f = NULL;
-	zmq_msg_close(&m);
-	return f;
-}
+/* ---- hand-made hellos on a raw DEALER (broker_harness.h) */
 
 /* Sends a hello made `how`; the Bye code, or 0 for a Welcome. */
 static int
 hello_answer(void *ctx, struct agent *a, int how)
 {
-	void *s = raw_dealer(ctx, a);
+	void *s = h_raw_dealer(&H, ctx, a);
 	Repat__Frame *f;
 	int code = -1;
 
-	raw_send_hello(s, a, how);
-	f = raw_recv(s, 3000);
+	h_raw_hello(s, a, how);
+	f = h_raw_recv(s, 3000);
 	if (f != NULL && f->command_case == REPAT__FRAME__COMMAND_WELCOME)
 		code = 0;
 	else if (f != NULL && f->command_case == REPAT__FRAME__COMMAND_BYE)
@@ -771,18 +670,18 @@ garbage_and_oversize_do_not_hurt_others(void **state)
 	assert_int_equal(h_agent_connect(&H, &a, 0), 0);
 	memset(junk, 0xff, sizeof(junk));
 	/* before hello: garbage gets no answer at all */
-	s = raw_dealer(ctx, &c);
+	s = h_raw_dealer(&H, ctx, &c);
 	assert_true(zmq_send(s, junk, sizeof(junk), 0) >= 0);
-	assert_null(raw_recv(s, 500));
+	assert_null(h_raw_recv(s, 500));
 	/* after hello: a rejection, and the session keeps working */
-	raw_send_hello(s, &c, HELLO_OK);
-	f = raw_recv(s, 3000);
+	h_raw_hello(s, &c, HELLO_OK);
+	f = h_raw_recv(s, 3000);
 	assert_non_null(f);
 	assert_int_equal(f->command_case, REPAT__FRAME__COMMAND_WELCOME);
 	repat_msg_free(f);
 	assert_true(zmq_send(s, junk, sizeof(junk), 0) >= 0);
 	for (;;) {
-		f = raw_recv(s, 3000);
+		f = h_raw_recv(s, 3000);
 		assert_non_null(f);
 		if (f->command_case == REPAT__FRAME__COMMAND_REJECTION)
 			break;
@@ -1115,5 +1014,5 @@ main(void)
 	/* REPAT_TEST_FILTER=name runs one test (a shell pattern) */
 	if (getenv("REPAT_TEST_FILTER") != NULL)
 		cmocka_set_test_filter(getenv("REPAT_TEST_FILTER"));
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup, h_group_teardown);
 }

@@ -1,6 +1,7 @@
 /*
  * broker_harness.h: a real test region and a real repat-broker process for
- * the broker's end-to-end tests (broker_e2e_test.c, client_test.c).
+ * the broker's end-to-end tests (broker_e2e_test.c, review_broker_test.c,
+ * client_test.c).
  *
  * `repat region init` makes the region in a fresh temporary folder; the
  * broker's conf is rewritten for a free loopback port, open authorization
@@ -26,7 +27,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
 #include <openssl/rand.h>
+#include <zmq.h>
 
 #include "repat/client.h"
 #include "repat/codec.h"
@@ -181,6 +187,17 @@ h_stop(struct harness *h, int sig)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* The region and a running broker, extra added to its conf. */
+static inline int
+h_up(struct harness *h, const char *extra)
+{
+	if (h_setup(h, extra) != 0 || h_start(h) != 0) {
+		fprintf(stderr, "cannot set up a region in %s\n", h->dir);
+		return -1;
+	}
+	return 0;
+}
+
 static inline void
 h_teardown(struct harness *h)
 {
@@ -194,6 +211,28 @@ h_teardown(struct harness *h)
 	} else {
 		fprintf(stderr, "kept %s\n", h->dir);
 	}
+}
+
+/*
+ * The region and broker of the test program (each runs one), and cmocka
+ * group fixtures for it; a program that needs more in the broker's conf
+ * writes its own setup around h_up(&H, extra).
+ */
+static struct harness H;
+
+static inline int
+h_group_setup(void **state)
+{
+	(void)state;
+	return h_up(&H, NULL);
+}
+
+static inline int
+h_group_teardown(void **state)
+{
+	(void)state;
+	h_teardown(&H);
+	return 0;
 }
 
 /* Loads agent id of the region (keys, pinned broker). */
@@ -334,6 +373,99 @@ h_envelope(const struct repat_keystore *signer, const char *sender,
 	h.expires_ms = expires;
 	h.facts = &facts;
 	return h_sign_header(signer, &h, filler, out, outlen);
+}
+
+
+/* ---- raw DEALER sessions, for hand-made frames */
+
+/* How h_raw_hello() spoils a hello; HELLO_OK does not. */
+enum { HELLO_OK, HELLO_OTHER_CURVE, HELLO_OTHER_BROKER, HELLO_BAD_SIG,
+    HELLO_SKEW, HELLO_NO_CERTS };
+
+/* A DEALER with a's CURVE keys, connected to the broker; no hello yet. */
+static inline void *
+h_raw_dealer(struct harness *h, void *ctx, struct agent *a)
+{
+	void *s = zmq_socket(ctx, ZMQ_DEALER);
+	uint8_t k[32];
+	int linger = 0;
+
+	zmq_z85_decode(k, a->curve);
+	zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, k, 32);
+	zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, a->ks.curve_public, 40);
+	zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, a->ks.curve_secret, 40);
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	assert_int_equal(zmq_connect(s, h->endpoint), 0);
+	return s;
+}
+
+/* Sends a's hello on s, spoiled as how says. */
+static inline void
+h_raw_hello(void *s, struct agent *a, int how)
+{
+	Repat__Frame f = REPAT__FRAME__INIT;
+	Repat__Hello h = REPAT__HELLO__INIT;
+	Repat__HelloBody body = REPAT__HELLO_BODY__INIT;
+	ProtobufCBinaryData certs[2];
+	uint8_t me[32], broker[32], sig[64], *bb, *fb, *d1, *d2;
+	size_t bl, fl, l1, l2;
+
+	zmq_z85_decode(me, a->ks.curve_public);
+	zmq_z85_decode(broker, a->curve);
+	if (how == HELLO_OTHER_CURVE)
+		me[0] ^= 1;
+	if (how == HELLO_OTHER_BROKER)
+		broker[0] ^= 1;
+	body.version = REPAT_WIRE_VERSION;
+	body.agent_id = a->ks.id.agent_id;
+	body.curve_key.data = me;
+	body.curve_key.len = 32;
+	body.broker_key.data = broker;
+	body.broker_key.len = 32;
+	body.time_ms = h_now() - (how == HELLO_SKEW ? 3600000 : 0);
+	repat_encode(&body.base, &bb, &bl);
+	assert_int_equal(repat_sign(a->ks.sign_key, REPAT_PURPOSE_HELLO, bb, bl,
+	    sig), 0);
+	if (how == HELLO_BAD_SIG)
+		sig[5] ^= 1;
+	assert_int_equal(repat_cert_to_der(a->ks.sign_cert, &d1, &l1), 0);
+	assert_int_equal(repat_cert_to_der(a->ks.enc_cert, &d2, &l2), 0);
+	certs[0].data = d1;
+	certs[0].len = l1;
+	certs[1].data = d2;
+	certs[1].len = l2;
+	h.body.data = bb;
+	h.body.len = bl;
+	h.signature.data = sig;
+	h.signature.len = 64;
+	h.n_certificates = how == HELLO_NO_CERTS ? 1 : 2;
+	h.certificates = certs;
+	f.command_case = REPAT__FRAME__COMMAND_HELLO;
+	f.hello = &h;
+	repat_encode(&f.base, &fb, &fl);
+	assert_true(zmq_send(s, fb, fl, 0) >= 0);
+	free(bb);
+	free(fb);
+	free(d1);
+	free(d2);
+}
+
+/* The next frame on s within ms, decoded; NULL on timeout. */
+static inline Repat__Frame *
+h_raw_recv(void *s, int ms)
+{
+	zmq_pollitem_t it = { s, 0, ZMQ_POLLIN, 0 };
+	zmq_msg_t m;
+	Repat__Frame *f = NULL;
+
+	if (zmq_poll(&it, 1, ms) <= 0)
+		return NULL;
+	zmq_msg_init(&m);
+	if (zmq_msg_recv(&m, s, 0) >= 0 &&
+	    repat_frame_decode(zmq_msg_data(&m), zmq_msg_size(&m), &f) != 0)
+		f = NULL;
+	zmq_msg_close(&m);
+	return f;
 }
 
 /* A fresh id whose first bytes say who and which. */

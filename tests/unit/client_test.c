@@ -18,23 +18,6 @@
 #define B_ID "MM.DSW"
 #define DAY (24ULL * 3600 * 1000)
 
-static struct harness H;
-
-static int
-group_setup(void **state)
-{
-	(void)state;
-	return h_setup(&H, NULL) == 0 && h_start(&H) == 0 ? 0 : -1;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	h_teardown(&H);
-	return 0;
-}
-
 static void
 bad_keys_refused_at_new(void **state)
 {
@@ -230,5 +213,5 @@ main(void)
 		cmocka_unit_test(directory_lists_registered_agents),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, h_group_setup, h_group_teardown);
 }

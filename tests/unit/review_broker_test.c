@@ -28,27 +28,6 @@
 #define T_NOTICE REPAT__MESSAGE_TYPE__MESSAGE_TYPE_IDENTIFICATION_NOTICE
 #define T_CONSENT REPAT__MESSAGE_TYPE__MESSAGE_TYPE_CONSENT_UPDATE
 
-static struct harness H;
-
-static int
-group_setup(void **state)
-{
-	(void)state;
-	if (h_setup(&H, NULL) != 0 || h_start(&H) != 0) {
-		fprintf(stderr, "cannot set up a region in %s\n", H.dir);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	h_teardown(&H);
-	return 0;
-}
-
 /* A signed envelope of type on case_ref with the given consent facts. */
 static void
 envelope(const struct repat_keystore *signer, const char *recipient,
@@ -248,65 +227,14 @@ varint(uint8_t *out, size_t at, uint64_t v)
 static void *
 raw_agent(void *ctx, struct agent *a)
 {
-	Repat__Frame f = REPAT__FRAME__INIT, *in;
-	Repat__Hello h = REPAT__HELLO__INIT;
-	Repat__HelloBody body = REPAT__HELLO_BODY__INIT;
-	ProtobufCBinaryData certs[2];
-	uint8_t me[32], broker[32], sig[64], *bb, *fb, *d1, *d2;
-	size_t bl, fl, l1, l2;
-	zmq_pollitem_t it;
-	zmq_msg_t m;
-	void *s = zmq_socket(ctx, ZMQ_DEALER);
-	int linger = 0, welcomed = 0;
+	void *s = h_raw_dealer(&H, ctx, a);
+	Repat__Frame *in;
+	int welcomed = 0;
 
-	zmq_z85_decode(broker, a->curve);
-	zmq_z85_decode(me, a->ks.curve_public);
-	zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, broker, 32);
-	zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, a->ks.curve_public, 40);
-	zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, a->ks.curve_secret, 40);
-	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
-	assert_int_equal(zmq_connect(s, H.endpoint), 0);
-	body.version = REPAT_WIRE_VERSION;
-	body.agent_id = a->ks.id.agent_id;
-	body.curve_key.data = me;
-	body.curve_key.len = 32;
-	body.broker_key.data = broker;
-	body.broker_key.len = 32;
-	body.time_ms = h_now();
-	repat_encode(&body.base, &bb, &bl);
-	assert_int_equal(repat_sign(a->ks.sign_key, REPAT_PURPOSE_HELLO, bb, bl,
-	    sig), 0);
-	assert_int_equal(repat_cert_to_der(a->ks.sign_cert, &d1, &l1), 0);
-	assert_int_equal(repat_cert_to_der(a->ks.enc_cert, &d2, &l2), 0);
-	certs[0].data = d1;
-	certs[0].len = l1;
-	certs[1].data = d2;
-	certs[1].len = l2;
-	h.body.data = bb;
-	h.body.len = bl;
-	h.signature.data = sig;
-	h.signature.len = 64;
-	h.n_certificates = 2;
-	h.certificates = certs;
-	f.command_case = REPAT__FRAME__COMMAND_HELLO;
-	f.hello = &h;
-	repat_encode(&f.base, &fb, &fl);
-	assert_true(zmq_send(s, fb, fl, 0) >= 0);
-	free(bb);
-	free(fb);
-	free(d1);
-	free(d2);
-	it = (zmq_pollitem_t){ s, 0, ZMQ_POLLIN, 0 };
-	while (!welcomed && zmq_poll(&it, 1, 5000) > 0) {
-		zmq_msg_init(&m);
-		in = NULL;
-		if (zmq_msg_recv(&m, s, 0) >= 0 &&
-		    repat_frame_decode(zmq_msg_data(&m), zmq_msg_size(&m),
-		    &in) == 0)
-			welcomed = in->command_case ==
-			    REPAT__FRAME__COMMAND_WELCOME;
+	h_raw_hello(s, a, HELLO_OK);
+	while (!welcomed && (in = h_raw_recv(s, 5000)) != NULL) {
+		welcomed = in->command_case == REPAT__FRAME__COMMAND_WELCOME;
 		repat_msg_free(in);
-		zmq_msg_close(&m);
 	}
 	assert_true(welcomed);
 	return s;
@@ -518,5 +446,5 @@ main(void)
 		    sop_teardown),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, h_group_setup, h_group_teardown);
 }
