@@ -55,9 +55,9 @@ grep -q "trust/TH.crl is past its next update" "$T/err" ||
 	{ cat "$T/err"; fail "no warning about the stale CRL"; }
 grep -q "^CRLs: 1 updated$" "$T/out" || { cat "$T/out"; fail "CRLs: 1 updated"; }
 same_crl "$CA/ca.crl" "$TH/trust/TH.crl" || fail "TH.DATIP's trust/TH.crl is not the fresh CRL"
-grep -q "^received: 1 new message, " "$T/out" || { cat "$T/out"; fail "not received"; }
 grep -q "NOT TRUSTWORTHY" "$T/out" "$T/err" &&
 	{ cat "$T/out" "$T/err"; fail "the delivery was checked with the stale CRL"; }
+grep -q "^received: 1 new message, " "$T/out" || { cat "$T/out"; fail "not received"; }
 grep -q "REFUSED" "$T/out" "$T/err" && { cat "$T/out" "$T/err"; fail "entries refused"; }
 "$R" show --dir "$TH" "$ID" >/dev/null 2>&1 || fail "show the delivered message"
 "$R" send --dir "$TH" --to TH.IOM --type case_referral --case TH-2026-000123 \

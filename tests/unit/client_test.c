@@ -243,6 +243,25 @@ directory_carries_the_crls(void **state)
 	h_agent_free(&a);
 }
 
+/* A second broker whose frames hold 4096 bytes. */
+static struct harness Small;
+
+static int
+small_setup(void **state)
+{
+	(void)state;
+	return h_setup(&Small, "max_frame = 4096\n") == 0 &&
+	    h_start(&Small) == 0 ? 0 : -1;
+}
+
+static int
+small_teardown(void **state)
+{
+	(void)state;
+	h_teardown(&Small);
+	return 0;
+}
+
 /*
  * With a frame too small for everything, the CRLs go in whole and the
  * entries are cut (docs/decisions/0006): an agent can use an entry it
@@ -254,18 +273,16 @@ crls_fit_before_entries(void **state)
 	static const char *const ids[] = {
 		"TH.DATIP", "MM.DSW", "KH.MOSVY", "LA.MLSW", "VN.MPS"
 	};
-	struct harness small;
 	struct agent a[5];
 	Repat__Directory *d = NULL;
 	char err[REPAT_ERRBUF_LEN];
 	size_t i;
 
 	(void)state;
-	assert_int_equal(h_setup(&small, "max_frame = 4096\n"), 0);
-	assert_int_equal(h_start(&small), 0);
+	memset(a, 0, sizeof(a));
 	for (i = 0; i < 5; i++) {
-		assert_int_equal(h_agent_load(&small, ids[i], &a[i]), 0);
-		assert_int_equal(h_agent_connect(&small, &a[i], 0), 0);
+		assert_int_equal(h_agent_load(&Small, ids[i], &a[i]), 0);
+		assert_int_equal(h_agent_connect(&Small, &a[i], 0), 0);
 	}
 	assert_int_equal(repat_client_directory(a[0].c, 3000, &d, err), 0);
 	assert_int_equal(d->n_crls, 6);
@@ -273,7 +290,6 @@ crls_fit_before_entries(void **state)
 	repat_msg_free(d);
 	for (i = 0; i < 5; i++)
 		h_agent_free(&a[i]);
-	h_teardown(&small);
 }
 
 /* Takes every event waiting for a (acking it), until 700 ms of quiet. */
@@ -377,7 +393,8 @@ main(void)
 		cmocka_unit_test(batch_answers_garbage_locally_and_sends_the_rest),
 		cmocka_unit_test(directory_lists_registered_agents),
 		cmocka_unit_test(directory_carries_the_crls),
-		cmocka_unit_test(crls_fit_before_entries),
+		cmocka_unit_test_setup_teardown(crls_fit_before_entries,
+		    small_setup, small_teardown),
 		/* last: it revokes A for B */
 		cmocka_unit_test(sender_cache_forgets_after_a_crl_is_installed),
 	};
