@@ -748,9 +748,9 @@ install_crls(struct agent_session *s, const Repat__Directory *d,
 		why[0] = '\0';
 		rc = repat_trust_add_crl(s->ks.trust, d->crls[i].data,
 		    d->crls[i].len, why);
-		if (rc == REPAT_OK)
+		if (rc == REPAT_OK) {
 			sd->crls_updated++;
-		else if (rc != REPAT_EEXIST) {
+		} else if (rc != REPAT_EEXIST) {
 			sd->crls_refused++;
 			fprintf(stderr, "repat %s: warning: CRL %zu from the "
 			    "broker NOT installed: %s\n", s->cmd, i, why);
