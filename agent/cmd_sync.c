@@ -1,10 +1,11 @@
 /*
  * cmd_sync.c: `repat sync`: one round with the broker.
  *
- * Submit the outbox (the stored bytes), take in deliveries and notices
- * until the broker has nothing more for a moment (each committed before
- * it is acked), refresh the directory (every entry verified against this
- * agent's own pinned bundle before it is cached), and say what happened.
+ * Submit the outbox (the stored bytes), refresh the directory (the CRLs
+ * it carries installed when this agent's own pinned CAs signed them, then
+ * every entry verified against the bundle before it is cached), take in
+ * deliveries and notices until the broker has nothing more for a moment
+ * (each committed before it is acked), and say what happened.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -22,9 +23,11 @@ static const char sync_help[] =
 "                  [--json]\n"
 "\n"
 "Connects to the broker, submits every message waiting in the outbox,\n"
-"fetches deliveries (verified, stored sealed, then acknowledged) and\n"
-"notices (delivered, expired, reminder, consent withdrawn), refreshes the\n"
-"directory of agents and prints a summary. --wait-ms is how long to wait\n"
+"refreshes the directory of agents and the CRLs (a CRL is installed into\n"
+"AGENTDIR/trust only when the pinned CA of its country signed it and it\n"
+"is newer than the one held), fetches deliveries (verified, stored\n"
+"sealed, then acknowledged) and notices (delivered, expired, reminder,\n"
+"consent withdrawn) and prints a summary. --wait-ms is how long to wait\n"
 "for more deliveries before finishing (default 1500).\n"
 "\n"
 "Exit: 0 done, 3 broker unreachable (the outbox is kept), 1 failed.\n"
@@ -33,8 +36,8 @@ static const char sync_help[] =
 "  repat sync --dir region/agents/MM.DSW\n";
 
 static void
-print_summary(const struct session_stats *st, size_t dir_ok,
-    size_t dir_refused, bool dir_done, bool json)
+print_summary(const struct session_stats *st,
+    const struct session_directory *sd, bool dir_done, bool json)
 {
 	if (json) {
 		printf("{\"submitted\":%zu,\"receipted\":%zu,\"rejected\":%zu,"
@@ -44,8 +47,10 @@ print_summary(const struct session_stats *st, size_t dir_ok,
 		    st->received, st->duplicates, st->unverified, st->notices,
 		    (unsigned long long)st->last_seq);
 		if (dir_done)
-			printf(",\"directory\":%zu,\"directory_refused\":%zu",
-			    dir_ok, dir_refused);
+			printf(",\"directory\":%zu,\"directory_refused\":%zu,"
+			    "\"crls_updated\":%zu,\"crls_refused\":%zu",
+			    sd->ok, sd->refused, sd->crls_updated,
+			    sd->crls_refused);
 		printf("}\n");
 		return;
 	}
@@ -58,9 +63,12 @@ print_summary(const struct session_stats *st, size_t dir_ok,
 	if (st->duplicates)
 		printf(", %zu already held", st->duplicates);
 	printf(", %zu notices\n", st->notices);
-	if (dir_done)
-		printf("directory: %zu agents verified%s\n", dir_ok,
-		    dir_refused ? ", some entries REFUSED (see above)" : "");
+	if (!dir_done)
+		return;
+	printf("directory: %zu agents verified%s\n", sd->ok,
+	    sd->refused ? ", some entries REFUSED (see above)" : "");
+	printf("CRLs: %zu updated%s\n", sd->crls_updated, sd->crls_refused ?
+	    ", some NOT installed (see above)" : "");
 }
 
 /* Notices a person must act on are said as they come in. */
@@ -138,8 +146,8 @@ cmd_sync(int argc, char **argv)
 	struct agent_session s;
 	struct session_stats st;
 	const char *dir = NULL, *pass_file = NULL;
+	struct session_directory sd;
 	char err[REPAT_ERRBUF_LEN] = "", *end;
-	size_t dir_ok = 0, dir_refused = 0;
 	bool json = false, dir_done = false;
 	long wait_ms = 1500;
 	int c, rc;
@@ -167,6 +175,7 @@ cmd_sync(int argc, char **argv)
 		return cli_usage("sync", "unexpected argument '%s'",
 		    argv[optind]);
 	memset(&st, 0, sizeof(st));
+	memset(&sd, 0, sizeof(sd));
 	if ((rc = session_open(&s, "sync", dir, pass_file)) != 0)
 		goto out;
 	if (session_watch_running(&s)) {
@@ -184,19 +193,23 @@ cmd_sync(int argc, char **argv)
 	if ((rc = session_flush(&s, &st, true)) != 0 &&
 	    rc != REPAT_EXIT_QUEUED)
 		goto out;
-	rc = session_receive(&s, (int)wait_ms, &st, NULL, NULL,
-	    json ? NULL : say_notice, NULL);
-	if (rc == REPAT_EXIT_OK && s.client != NULL)
-		rc = session_cross_check(&s);
+	/*
+	 * Before the deliveries: they are verified with the CRLs the
+	 * directory brings (a sender revoked since, or every sender of a
+	 * country whose CRL here went stale).
+	 */
 	if (rc == REPAT_EXIT_OK && s.client != NULL) {
-		if (session_refresh_directory(&s, &dir_ok, &dir_refused, err) ==
-		    REPAT_OK)
+		if (session_refresh_directory(&s, &sd, err) == REPAT_OK)
 			dir_done = true;
 		else
 			fprintf(stderr, "repat sync: directory not refreshed: "
 			    "%s\n", err);
 	}
-	print_summary(&st, dir_ok, dir_refused, dir_done, json);
+	rc = session_receive(&s, (int)wait_ms, &st, NULL, NULL,
+	    json ? NULL : say_notice, NULL);
+	if (rc == REPAT_EXIT_OK && s.client != NULL)
+		rc = session_cross_check(&s);
+	print_summary(&st, &sd, dir_done, json);
 	if (rc == REPAT_EXIT_OK && st.queued > 0)
 		rc = REPAT_EXIT_QUEUED;
 	if (rc == REPAT_EXIT_QUEUED)

@@ -45,6 +45,12 @@
  * again.
  */
 #define PING_EVERY_MS	10000
+/*
+ * The directory, and the CRLs it carries, are fetched at every connect and
+ * again this often: a watch may stay connected for longer than a CRL's
+ * validity, and a revocation should reach it within minutes.
+ */
+#define DIRECTORY_EVERY_MS	(15 * 60 * 1000)
 
 static const char watch_help[] =
 "usage: repat watch [--exec CMD] [--exec-timeout S] [--once]\n"
@@ -53,7 +59,9 @@ static const char watch_help[] =
 "\n"
 "Stays connected to the broker and prints each delivery and notice as it\n"
 "arrives (--json: one JSON object per line). Submits the outbox whenever\n"
-"it connects. Reconnects with backoff when the broker goes away.\n"
+"it connects. Refreshes the directory and the CRLs (as `repat sync` does)\n"
+"when it connects and every 15 minutes. Reconnects with backoff when the\n"
+"broker goes away.\n"
 "\n"
 "--exec CMD runs CMD with /bin/sh for every delivered message: the form\n"
 "JSON on standard input; REPAT_MESSAGE_ID, REPAT_TYPE, REPAT_CASE,\n"
@@ -360,21 +368,35 @@ sleep_s(int seconds)
 		nanosleep(&ts, NULL);
 }
 
+/* Refreshes the directory and its CRLs; failures are only said. */
+static void
+refresh_directory(struct agent_session *s)
+{
+	struct session_directory sd;
+	char err[REPAT_ERRBUF_LEN] = "";
+
+	if (session_refresh_directory(s, &sd, err) != REPAT_OK)
+		fprintf(stderr, "repat watch: directory not refreshed: %s\n",
+		    err);
+	else if (sd.crls_updated > 0)
+		fprintf(stderr, "repat watch: %zu CRL%s updated from the "
+		    "broker\n", sd.crls_updated,
+		    sd.crls_updated == 1 ? "" : "s");
+}
+
 /* One connected period: flush, receive, ping; returns why it ended. */
 static int
 connected(struct agent_session *s, struct watch *w, bool once,
     struct session_stats *st, bool *held)
 {
 	char err[REPAT_ERRBUF_LEN] = "";
-	uint64_t last_ping = cli_now_ms(), t;
-	size_t ok, refused;
+	uint64_t last_ping = cli_now_ms(), last_dir, t;
 	int rc;
 
 	if ((rc = session_flush(s, st, true)) != REPAT_EXIT_OK)
 		return rc;
-	if (session_refresh_directory(s, &ok, &refused, err) != REPAT_OK)
-		fprintf(stderr, "repat watch: directory not refreshed: %s\n",
-		    err);
+	refresh_directory(s);
+	last_dir = cli_now_ms();
 	while (!stopping) {
 		rc = session_receive(s, once ? 1500 : 1000, st,
 		    w->exec ? exec_hook : NULL, w, print_event, held);
@@ -387,6 +409,10 @@ connected(struct agent_session *s, struct watch *w, bool once,
 		/* What `repat send` left for this watch to submit. */
 		if ((rc = session_flush(s, st, true)) != REPAT_EXIT_OK)
 			return rc;
+		if (cli_now_ms() - last_dir > DIRECTORY_EVERY_MS) {
+			refresh_directory(s);
+			last_dir = cli_now_ms();
+		}
 		if (cli_now_ms() - last_ping > PING_EVERY_MS) {
 			if (repat_client_ping(s->client, s->timeout_ms, &t,
 			    err) != REPAT_OK) {

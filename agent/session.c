@@ -722,9 +722,45 @@ out:
 	return rc;
 }
 
+/*
+ * Offers each CRL the broker sent to the trust bundle, before any entry is
+ * verified, so that a revocation counts in this very refresh (and for the
+ * rest of the command: the keystore's trust is the one every check uses).
+ * The broker is not trusted for them: one that no pinned CA signed, past
+ * its next update or older than the one held is said and skipped, never
+ * fatal; the one already held is the everyday case and says nothing.
+ */
+static void
+install_crls(struct agent_session *s, const Repat__Directory *d,
+    struct session_directory *sd)
+{
+	char why[REPAT_ERRBUF_LEN];
+	size_t i, n = d->n_crls;
+	int rc;
+
+	if (n > REPAT_MAX_CRLS) {
+		fprintf(stderr, "repat %s: warning: the broker sent %zu CRLs; "
+		    "only the first %d were looked at\n", s->cmd, n,
+		    REPAT_MAX_CRLS);
+		n = REPAT_MAX_CRLS;
+	}
+	for (i = 0; i < n; i++) {
+		why[0] = '\0';
+		rc = repat_trust_add_crl(s->ks.trust, d->crls[i].data,
+		    d->crls[i].len, why);
+		if (rc == REPAT_OK) {
+			sd->crls_updated++;
+		} else if (rc != REPAT_EEXIST) {
+			sd->crls_refused++;
+			fprintf(stderr, "repat %s: warning: CRL %zu from the "
+			    "broker NOT installed: %s\n", s->cmd, i, why);
+		}
+	}
+}
+
 int
-session_refresh_directory(struct agent_session *s, size_t *ok,
-    size_t *refused, char *errbuf)
+session_refresh_directory(struct agent_session *s,
+    struct session_directory *sd, char *errbuf)
 {
 	Repat__Directory *d = NULL;
 	char why[REPAT_ERRBUF_LEN];
@@ -732,10 +768,11 @@ session_refresh_directory(struct agent_session *s, size_t *ok,
 	size_t i;
 	int rc;
 
-	*ok = *refused = 0;
+	memset(sd, 0, sizeof(*sd));
 	if ((rc = repat_client_directory(s->client, s->timeout_ms, &d,
 	    errbuf)) != REPAT_OK)
 		return rc;
+	install_crls(s, d, sd);
 	if ((rc = local_store_begin(s->store, errbuf)) != REPAT_OK)
 		goto out;
 	if ((rc = local_store_directory_clear(s->store, errbuf)) != REPAT_OK)
@@ -743,10 +780,10 @@ session_refresh_directory(struct agent_session *s, size_t *ok,
 	for (i = 0; i < d->n_entries; i++) {
 		why[0] = '\0';
 		if (cache_entry(s, d->entries[i], now, why) == REPAT_OK) {
-			(*ok)++;
+			sd->ok++;
 			continue;
 		}
-		(*refused)++;
+		sd->refused++;
 		fprintf(stderr, "repat %s: directory entry %zu REFUSED (not "
 		    "cached): %s\n", s->cmd, i, why);
 	}
@@ -860,8 +897,8 @@ cached_cert(struct agent_session *s, const char *to, X509 **out)
 int
 session_recipient_cert(struct agent_session *s, const char *to, X509 **out)
 {
+	struct session_directory sd;
 	char err[REPAT_ERRBUF_LEN] = "", *path;
-	size_t ok, refused;
 	int rc;
 
 	*out = NULL;
@@ -878,8 +915,7 @@ session_recipient_cert(struct agent_session *s, const char *to, X509 **out)
 		/* Unknown here: ask the broker's directory once. */
 		if (!session_watch_running(s) &&
 		    session_connect(s) == REPAT_EXIT_OK &&
-		    session_refresh_directory(s, &ok, &refused, err) ==
-		    REPAT_OK)
+		    session_refresh_directory(s, &sd, err) == REPAT_OK)
 			(void)cached_cert(s, to, out);
 		if (*out == NULL)
 			return cli_fail(s->cmd, REPAT_EXIT_FAIL, "%s is not in "
@@ -978,7 +1014,8 @@ session_resolve(struct agent_session *s, const char *to, char *out,
 {
 	char cc[3], err[REPAT_ERRBUF_LEN] = "", **ids = NULL;
 	const char *slash = strchr(to, '/');
-	size_t n = 0, i, ok, refused;
+	struct session_directory sd;
+	size_t n = 0, i;
 	int role;
 
 	if (slash == NULL) {
@@ -999,7 +1036,7 @@ session_resolve(struct agent_session *s, const char *to, char *out,
 	local_store_directory_find(s->store, cc, role, &ids, &n);
 	if (n == 0 && !session_watch_running(s) &&
 	    session_connect(s) == REPAT_EXIT_OK &&
-	    session_refresh_directory(s, &ok, &refused, err) == REPAT_OK)
+	    session_refresh_directory(s, &sd, err) == REPAT_OK)
 		local_store_directory_find(s->store, cc, role, &ids, &n);
 	if (n == 1) {
 		snprintf(out, outlen, "%s", ids[0]);

@@ -123,13 +123,24 @@ int session_receive(struct agent_session *s, int idle_ms,
     void (*on_event)(struct agent_session *, const struct
     repat_client_event *, void *), bool *held);
 
+/* What session_refresh_directory did. */
+struct session_directory {
+	size_t ok;		/* entries verified and cached */
+	size_t refused;		/* entries that did not verify (said) */
+	size_t crls_updated;	/* CRLs installed into trust/ */
+	size_t crls_refused;	/* CRLs not installed (said) */
+};
+
 /*
- * Fetches the directory and caches every entry that verifies against the
- * agent's own bundle (also as DIR/directory/ID/{sign,enc}.crt). Counts in
- * *ok and *refused. A REPAT_E* code.
+ * Fetches the directory, first installs every CRL in it that the agent's
+ * own pinned CAs signed and that is newer than the one held (the others
+ * are said on stderr and skipped), then caches every entry that verifies
+ * against the agent's own bundle and CRLs (also as
+ * DIR/directory/ID/{sign,enc}.crt). Counts in *sd. A REPAT_E* code, for
+ * the fetch and the local store only.
  */
-int session_refresh_directory(struct agent_session *s, size_t *ok,
-    size_t *refused, char *errbuf);
+int session_refresh_directory(struct agent_session *s,
+    struct session_directory *sd, char *errbuf);
 
 /*
  * The operator for this command: opt, else $REPAT_OPERATOR, else NULL.

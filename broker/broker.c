@@ -822,6 +822,7 @@ reload(struct broker *b)
 	} else {
 		repat_trust_destroy(&b->trust);
 		b->trust = t;
+		b->crl_cap_warned = false;
 		certcache_clear(&b->certs);
 		repat_log_info("reload: trust bundle and CRLs reloaded");
 	}

@@ -469,6 +469,7 @@ struct broker {
 	uint8_t curve_pub[BROKER_CURVE_LEN];	/* our CURVE public key */
 	char curve_secret_z85[41];	/* wiped at exit */
 	repat_trust_t *trust;		/* pinned bundle with CRLs */
+	bool crl_cap_warned;		/* logged: a CRL did not fit a Directory */
 	repat_agreements_t *agreements;	/* fully signed, for sop */
 	struct store store;		/* SQLite */
 	struct audit audit;		/* Merkle log */

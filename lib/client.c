@@ -41,7 +41,8 @@
 /*
  * A sender certificate repat_envelope_verify accepted recently: a busy
  * sender's chain (and CRL) is not verified again for every delivery
- * within SENDER_TTL_MS. The signature is always verified.
+ * within SENDER_TTL_MS, nor after a CRL was installed in the trust bundle
+ * (a newer generation). The signature is always verified.
  */
 #define SENDER_CACHE	16
 #define SENDER_TTL_MS	(5 * 60 * 1000ULL)
@@ -51,6 +52,7 @@ struct sender_cache {
 	struct repat_identity id;	/* what verification established */
 	uint8_t pub[32];		/* its Ed25519 key */
 	uint64_t verified_ms;		/* 0: empty slot */
+	uint64_t trust_gen;		/* repat_trust_generation() then */
 };
 
 struct repat_client {
@@ -928,6 +930,7 @@ verify_cached(repat_client_t *c, struct repat_client_event *ev)
 	sc = sender_slot(c, &v->signed_envelope->certificates[0], h);
 	if (sc == NULL || now < sc->verified_ms ||
 	    now - sc->verified_ms > SENDER_TTL_MS ||
+	    sc->trust_gen != repat_trust_generation(c->ks->trust) ||
 	    strcmp(sc->id.agent_id, v->header->sender) != 0 ||
 	    repat_envelope_check_signature(v, sc->pub) != 0)
 		return REPAT_ESIG;
@@ -954,6 +957,7 @@ remember_sender(repat_client_t *c, const struct repat_verified *v)
 	memcpy(sc->der_hash, h, 32);
 	sc->id = v->sender;
 	sc->verified_ms = now_ms();
+	sc->trust_gen = repat_trust_generation(c->ks->trust);
 }
 
 static void

@@ -4,7 +4,9 @@
  * the id in agent.conf is the one certified, each private key belongs to
  * its certificate, the CURVE secret gives the CURVE public key, and the
  * certificate pair verifies against the agent's own trust bundle now. An
- * agent that would be refused by everybody else refuses to start.
+ * agent that would be refused by everybody else refuses to start; a stale
+ * CRL of its own country is not such a reason (only a warning), because
+ * the way to a fresh one is through the broker.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@
 #include "repat/conf.h"
 #include "repat/err.h"
 #include "repat/file.h"
+#include "repat/log.h"
 #include "repat/mem.h"
 #include "repat/pki.h"
 
@@ -246,14 +249,19 @@ repat_keystore_load(const char *dir, const char *passphrase_file,
 	}
 	free(path);
 	now_ms = (uint64_t)time(NULL) * 1000;
-	rc = repat_trust_verify_pair(ks->trust, ks->sign_cert, ks->enc_cert,
-	    now_ms, &ks->id, why);
+	rc = repat_trust_verify_own_pair(ks->trust, ks->sign_cert,
+	    ks->enc_cert, now_ms, &ks->id, why);
 	if (rc != 0) {
 		repat_errf(errbuf, rc, "this agent's own certificates are not "
 		    "valid under its trust bundle, so every peer would refuse "
 		    "them: %s", why);
 		goto fail;
 	}
+	if (repat_trust_crl_expired(ks->trust, ks->id.country, now_ms))
+		repat_log_warnx("%s/trust/%s.crl is past its next update: "
+		    "every %s certificate is refused here until `repat sync` "
+		    "fetches a newer CRL from the broker", dir,
+		    ks->id.country, ks->id.country);
 	if ((rc = check_conf(dir, &ks->id, errbuf)) != 0)
 		goto fail;
 	if (pass != NULL)

@@ -37,6 +37,8 @@ struct trust_ca {
 	char country[3];	/* from the file name, equals the CA's C */
 	X509 *cert;		/* the pinned CA certificate */
 	X509_CRL *crl;		/* its latest verified CRL, or NULL */
+	uint8_t *crl_der;	/* crl as DER, for the broker's directory */
+	size_t crl_der_len;
 	_Atomic bool warned;	/* the "CRL expires soon" warning was logged */
 };
 
@@ -44,6 +46,7 @@ struct repat_trust {
 	char *dir;		/* the bundle folder, for saving CRLs */
 	struct trust_ca *cas;	/* sorted as found; small, searched linearly */
 	size_t n;		/* entries used */
+	uint64_t generation;	/* bumped by every CRL installed */
 };
 
 static struct trust_ca *
@@ -64,22 +67,34 @@ cmp_ca(const void *a, const void *b)
 	    ((const struct trust_ca *)b)->country);
 }
 
+/* The name's C into cc when it is two characters; "" otherwise. */
+static void
+name_country(const X509_NAME *name, char cc[3])
+{
+	const ASN1_STRING *c;
+	int i;
+
+	cc[0] = '\0';
+	if ((i = X509_NAME_get_index_by_NID(name, NID_countryName, -1)) < 0)
+		return;
+	c = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
+	if (ASN1_STRING_length(c) != 2)
+		return;
+	memcpy(cc, ASN1_STRING_get0_data(c), 2);
+	cc[2] = '\0';
+}
+
 /* A pinned CA must be a self-signed Ed25519 CA whose C is its file's name. */
 static int
 check_ca(X509 *ca, const char *country, const char *path, char *errbuf)
 {
 	char c[3];
 	X509_NAME *subj = X509_get_subject_name(ca);
-	int i;
 
-	i = X509_NAME_get_index_by_NID(subj, NID_countryName, -1);
-	if (i < 0 || ASN1_STRING_length(X509_NAME_ENTRY_get_data(
-	    X509_NAME_get_entry(subj, i))) != 2)
+	name_country(subj, c);
+	if (c[0] == '\0')
 		return repat_errf(errbuf, REPAT_ECERT, "%s: CA subject has no "
 		    "country (C)", path);
-	memcpy(c, ASN1_STRING_get0_data(X509_NAME_ENTRY_get_data(
-	    X509_NAME_get_entry(subj, i))), 2);
-	c[2] = '\0';
 	if (strcmp(c, country) != 0)
 		return repat_errf(errbuf, REPAT_ECERT,
 		    "%s: the CA's country is "
@@ -144,6 +159,26 @@ load_crl_file(const char *path, X509_CRL **out, char *errbuf)
 	return 0;
 }
 
+/* Makes crl (consumed) the one e holds, with its DER. */
+static void
+set_crl(struct trust_ca *e, X509_CRL *crl)
+{
+	unsigned char *der = NULL;
+	int len = i2d_X509_CRL(crl, &der);
+
+	/* A CRL that decoded and verified always encodes again. */
+	if (len <= 0)
+		repat_fatalx("cannot encode a verified CRL of %s", e->country);
+	X509_CRL_free(e->crl);
+	free(e->crl_der);
+	e->crl = crl;
+	e->crl_der = repat_xmalloc((size_t)len);
+	memcpy(e->crl_der, der, (size_t)len);
+	e->crl_der_len = (size_t)len;
+	e->warned = false;
+	OPENSSL_free(der);
+}
+
 static bool
 is_ca_file(const char *name)
 {
@@ -155,6 +190,7 @@ static int
 load_one(repat_trust_t *trust, const char *name, char *errbuf)
 {
 	struct trust_ca *e;
+	X509_CRL *crl = NULL;
 	char *path;
 	int rc;
 
@@ -172,12 +208,15 @@ load_one(repat_trust_t *trust, const char *name, char *errbuf)
 	if (rc != 0)
 		goto fail;
 	path = repat_xasprintf("%s/%s.crl", trust->dir, e->country);
-	rc = load_crl_file(path, &e->crl, errbuf);
+	rc = load_crl_file(path, &crl, errbuf);
 	if (rc == REPAT_ENOENT) {
 		rc = 0;
-	} else if (rc == 0) {
-		rc = check_crl(e->crl, e->cert, path, errbuf);
+	} else if (rc == 0 && (rc = check_crl(crl, e->cert, path,
+	    errbuf)) == 0) {
+		set_crl(e, crl);
+		crl = NULL;
 	}
+	X509_CRL_free(crl);
 	free(path);
 	if (rc != 0)
 		goto fail;
@@ -186,6 +225,7 @@ load_one(repat_trust_t *trust, const char *name, char *errbuf)
 fail:
 	X509_free(e->cert);
 	X509_CRL_free(e->crl);
+	free(e->crl_der);
 	memset(e, 0, sizeof(*e));
 	return rc;
 }
@@ -236,6 +276,7 @@ repat_trust_destroy(repat_trust_t **trustp)
 	for (i = 0; i < trust->n; i++) {
 		X509_free(trust->cas[i].cert);
 		X509_CRL_free(trust->cas[i].crl);
+		free(trust->cas[i].crl_der);
 	}
 	free(trust->cas);
 	free(trust->dir);
@@ -261,6 +302,30 @@ repat_trust_crl(const repat_trust_t *trust, const char *country)
 	struct trust_ca *e = find_ca(trust, country);
 
 	return e ? e->crl : NULL;
+}
+
+const uint8_t *
+repat_trust_crl_der(const repat_trust_t *trust, size_t i, size_t *len)
+{
+	*len = i < trust->n ? trust->cas[i].crl_der_len : 0;
+	return i < trust->n ? trust->cas[i].crl_der : NULL;
+}
+
+bool
+repat_trust_crl_expired(const repat_trust_t *trust, const char *country,
+    uint64_t at_ms)
+{
+	struct trust_ca *e = find_ca(trust, country);
+	time_t at = (time_t)(at_ms / 1000);
+
+	return e != NULL && e->crl != NULL &&
+	    X509_cmp_time(X509_CRL_get0_nextUpdate(e->crl), &at) <= 0;
+}
+
+uint64_t
+repat_trust_generation(const repat_trust_t *trust)
+{
+	return trust->generation;
 }
 
 /* ---- verification */
@@ -296,6 +361,20 @@ verify_cb(int ok, X509_STORE_CTX *ctx)
 	return ok;
 }
 
+/*
+ * An agent checking its own certificates uses a CRL past its next update
+ * as it is (revocations in it still count): refusing would keep it from
+ * reaching the broker, where the newer CRL waits (docs/pki.md).
+ */
+static int
+verify_cb_stale_ok(int ok, X509_STORE_CTX *ctx)
+{
+	if (!ok &&
+	    X509_STORE_CTX_get_error(ctx) == X509_V_ERR_CRL_HAS_EXPIRED)
+		return 1;
+	return verify_cb(ok, ctx);
+}
+
 /* An expired CRL is refused; one about to expire is worth a warning. */
 static int
 check_crl_fresh(struct trust_ca *e, time_t at, const char *who, char *errbuf)
@@ -306,7 +385,8 @@ check_crl_fresh(struct trust_ca *e, time_t at, const char *who, char *errbuf)
 	if (X509_cmp_time(next, &at) <= 0)
 		return repat_errf(errbuf, REPAT_EEXPIRED, "%s: the CRL of %s "
 		    "is past its next update: have the %s CA run "
-		    "`repat ca crl` and install the new CRL", who, e->country,
+		    "`repat ca crl` and install the new CRL on the broker "
+		    "(agents fetch it with `repat sync`)", who, e->country,
 		    e->country);
 	/* Once per CRL: a broker checks thousands of certificates a day. */
 	if (!e->warned && X509_cmp_time(next, &soon) <= 0) {
@@ -318,8 +398,8 @@ check_crl_fresh(struct trust_ca *e, time_t at, const char *who, char *errbuf)
 	return 0;
 }
 
-int
-repat_trust_verify(repat_trust_t *trust, X509 *cert, uint64_t at_ms,
+static int
+verify_cert(repat_trust_t *trust, X509 *cert, uint64_t at_ms, bool stale_ok,
     struct repat_identity *id, char *errbuf)
 {
 	struct repat_identity got;
@@ -339,7 +419,7 @@ repat_trust_verify(repat_trust_t *trust, X509 *cert, uint64_t at_ms,
 	if (X509_check_ca(cert) != 0)
 		return repat_errf(errbuf, REPAT_ECERT, "%s: a CA certificate "
 		    "cannot be an agent certificate", got.agent_id);
-	if (e->crl != NULL &&
+	if (e->crl != NULL && !stale_ok &&
 	    (rc = check_crl_fresh(e, at, got.agent_id, errbuf)) != 0)
 		return rc;
 	rc = REPAT_ECRYPTO;
@@ -351,7 +431,8 @@ repat_trust_verify(repat_trust_t *trust, X509 *cert, uint64_t at_ms,
 		goto fail;
 	if (e->crl != NULL && X509_STORE_add_crl(store, e->crl) != 1)
 		goto fail;
-	X509_STORE_set_verify_cb(store, verify_cb);
+	X509_STORE_set_verify_cb(store, stale_ok ? verify_cb_stale_ok :
+	    verify_cb);
 	if (X509_STORE_CTX_init(ctx, store, cert, NULL) != 1)
 		goto fail;
 	X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), at);
@@ -381,17 +462,26 @@ done:
 }
 
 int
-repat_trust_verify_pair(repat_trust_t *trust, X509 *sign_cert,
-    X509 *enc_cert, uint64_t at_ms, struct repat_identity *id, char *errbuf)
+repat_trust_verify(repat_trust_t *trust, X509 *cert, uint64_t at_ms,
+    struct repat_identity *id, char *errbuf)
+{
+	return verify_cert(trust, cert, at_ms, false, id, errbuf);
+}
+
+static int
+verify_pair(repat_trust_t *trust, X509 *sign_cert, X509 *enc_cert,
+    uint64_t at_ms, bool stale_ok, struct repat_identity *id, char *errbuf)
 {
 	struct repat_identity s, e;
 	int rc;
 
 	if (id != NULL)
 		memset(id, 0, sizeof(*id));
-	if ((rc = repat_trust_verify(trust, sign_cert, at_ms, &s, errbuf)) != 0)
+	if ((rc = verify_cert(trust, sign_cert, at_ms, stale_ok, &s,
+	    errbuf)) != 0)
 		return rc;
-	if ((rc = repat_trust_verify(trust, enc_cert, at_ms, &e, errbuf)) != 0)
+	if ((rc = verify_cert(trust, enc_cert, at_ms, stale_ok, &e,
+	    errbuf)) != 0)
 		return rc;
 	if (strcmp(s.agent_id, e.agent_id) != 0 || s.role != e.role)
 		return repat_errf(errbuf, REPAT_ECERT,
@@ -411,6 +501,21 @@ repat_trust_verify_pair(repat_trust_t *trust, X509 *sign_cert,
 	if (id != NULL)
 		*id = s;
 	return 0;
+}
+
+int
+repat_trust_verify_pair(repat_trust_t *trust, X509 *sign_cert,
+    X509 *enc_cert, uint64_t at_ms, struct repat_identity *id, char *errbuf)
+{
+	return verify_pair(trust, sign_cert, enc_cert, at_ms, false, id,
+	    errbuf);
+}
+
+int
+repat_trust_verify_own_pair(repat_trust_t *trust, X509 *sign_cert,
+    X509 *enc_cert, uint64_t at_ms, struct repat_identity *id, char *errbuf)
+{
+	return verify_pair(trust, sign_cert, enc_cert, at_ms, true, id, errbuf);
 }
 
 /*
@@ -436,6 +541,35 @@ crl_newer(X509_CRL *a, X509_CRL *b)
 	return c;
 }
 
+/*
+ * Whether crl (whose DER is der) may replace the one e holds. Byte for
+ * byte the one held is the everyday case of a sync: REPAT_EEXIST, said
+ * first so it costs no signature check.
+ */
+static int
+check_replacement(struct trust_ca *e, X509_CRL *crl, const uint8_t *der,
+    size_t len, char *errbuf)
+{
+	time_t now = time(NULL);
+	int rc;
+
+	if (e->crl != NULL && e->crl_der_len == len &&
+	    memcmp(e->crl_der, der, len) == 0)
+		return repat_errf(errbuf, REPAT_EEXIST, "the CRL of %s is the "
+		    "one held", e->country);
+	if ((rc = check_crl(crl, e->cert, e->country, errbuf)) != 0)
+		return rc;
+	/* Installing it would refuse every certificate of the country. */
+	if (X509_cmp_time(X509_CRL_get0_nextUpdate(crl), &now) <= 0)
+		return repat_errf(errbuf, REPAT_EEXPIRED, "the CRL of %s is "
+		    "past its next update", e->country);
+	if (e->crl != NULL && !crl_newer(crl, e->crl))
+		return repat_errf(errbuf, REPAT_EEXPIRED, "the CRL of %s is "
+		    "older than the one held (same or earlier last update and "
+		    "CRL number): the one held stays", e->country);
+	return 0;
+}
+
 int
 repat_trust_add_crl(repat_trust_t *trust, const uint8_t *der, size_t len,
     char *errbuf)
@@ -444,7 +578,7 @@ repat_trust_add_crl(repat_trust_t *trust, const uint8_t *der, size_t len,
 	struct trust_ca *e;
 	X509_CRL *crl;
 	char cc[3], *path;
-	int i, rc;
+	int rc;
 
 	if (der == NULL || len == 0 || len > CRL_MAX_BYTES)
 		return repat_errf(errbuf, REPAT_EDECODE, "CRL is empty or "
@@ -455,36 +589,22 @@ repat_trust_add_crl(repat_trust_t *trust, const uint8_t *der, size_t len,
 		ERR_clear_error();
 		return repat_errf(errbuf, REPAT_EDECODE, "not a DER CRL");
 	}
-	i = X509_NAME_get_index_by_NID(X509_CRL_get_issuer(crl),
-	    NID_countryName, -1);
-	cc[0] = '\0';
-	if (i >= 0 && ASN1_STRING_length(X509_NAME_ENTRY_get_data(
-	    X509_NAME_get_entry(X509_CRL_get_issuer(crl), i))) == 2) {
-		memcpy(cc, ASN1_STRING_get0_data(X509_NAME_ENTRY_get_data(
-		    X509_NAME_get_entry(X509_CRL_get_issuer(crl), i))), 2);
-		cc[2] = '\0';
-	}
+	name_country(X509_CRL_get_issuer(crl), cc);
 	if (!repat_country_valid(cc) || (e = find_ca(trust, cc)) == NULL) {
 		rc = repat_errf(errbuf, REPAT_ECERT, "CRL issuer is not a "
 		    "pinned CA");
 		goto done;
 	}
-	if ((rc = check_crl(crl, e->cert, cc, errbuf)) != 0)
+	if ((rc = check_replacement(e, crl, der, len, errbuf)) != 0)
 		goto done;
-	if (e->crl != NULL && !crl_newer(crl, e->crl)) {
-		rc = repat_errf(errbuf, REPAT_EEXIST, "the CRL of %s held is "
-		    "as new or newer", cc);
-		goto done;
-	}
 	path = repat_xasprintf("%s/%s.crl", trust->dir, cc);
 	rc = repat_pki_write_pem(path, crl, REPAT_PEM_CRL, errbuf);
 	free(path);
 	if (rc != 0)
 		goto done;
-	X509_CRL_free(e->crl);
-	e->crl = crl;
-	e->warned = false;
+	set_crl(e, crl);
 	crl = NULL;
+	trust->generation++;
 done:
 	X509_CRL_free(crl);
 	return rc;

@@ -15,6 +15,7 @@
 #define REPAT_MAX_FORM_JSON	(512 * 1024)	/* one form as JSON text */
 #define REPAT_MAX_CERT		4096		/* one DER certificate */
 #define REPAT_MAX_CERTS		4		/* certificates in one chain */
+#define REPAT_MAX_CRLS		256		/* CRLs in one Directory */
 #define REPAT_MAX_AGENT_ID	64		/* CC.ORG[.UNIT] */
 #define REPAT_MAX_CASE_REF	16		/* CC-YYYY-NNNNNN */
 #define REPAT_MAX_STRING	4096		/* one free-text form field */

@@ -140,12 +140,27 @@ int repat_trust_verify_pair(repat_trust_t *trust, X509 *sign_cert,
     __attribute__((warn_unused_result));
 
 /*
- * Accepts a DER CRL if it verifies against the pinned CA of its issuer and
- * is newer than the one held (a later lastUpdate, or the same second and a
- * higher CRL number); saves it into the bundle folder
- * as CC.crl (atomically). REPAT_EEXIST when the held CRL is as new or newer
- * (callers receiving CRLs over the network may ignore that code),
- * REPAT_ECERT / REPAT_ESIG when no pinned CA issued it.
+ * The same for an agent checking its own pair at start-up: a CRL of its
+ * country past its next update is used as it is (its revocations still
+ * count) instead of refusing, so that the agent can still reach the
+ * broker and fetch the newer CRL (docs/pki.md). Never use it for a peer.
+ */
+int repat_trust_verify_own_pair(repat_trust_t *trust, X509 *sign_cert,
+    X509 *enc_cert, uint64_t at_ms, struct repat_identity *id, char *errbuf)
+    __attribute__((warn_unused_result));
+
+/*
+ * Offers a DER CRL, e.g. one the broker's directory carried (the broker
+ * is not trusted for it). It is installed when it verifies against the
+ * pinned CA of its issuer's country, is not past its next update now, and
+ * is newer than the one held (a later lastUpdate, or the same second and
+ * a higher CRL number: an older one is a rollback); then it is saved into
+ * the bundle folder as CC.crl (atomically) and used by every later check.
+ * Returns 0 when installed; REPAT_EEXIST when it is byte for byte the CRL
+ * held (nothing to say); REPAT_EEXPIRED when it is past its next update or
+ * not newer; REPAT_EDECODE, REPAT_ECERT or REPAT_ESIG when it does not
+ * decode or no pinned CA signed it; REPAT_EIO when it cannot be saved.
+ * Single-threaded: no other thread may use trust meanwhile.
  */
 int repat_trust_add_crl(repat_trust_t *trust, const uint8_t *der, size_t len,
     char *errbuf);
@@ -155,6 +170,22 @@ size_t repat_trust_count(const repat_trust_t *trust);
 X509 *repat_trust_ca(const repat_trust_t *trust, size_t i);
 /* The CRL held for country, or NULL. Borrowed until the next add_crl. */
 X509_CRL *repat_trust_crl(const repat_trust_t *trust, const char *country);
+/*
+ * The DER of the CRL held for the i-th pinned CA (the order of
+ * repat_trust_ca), *len its size; NULL when that CA has none. Borrowed
+ * until the next add_crl; safe to read from several threads.
+ */
+const uint8_t *repat_trust_crl_der(const repat_trust_t *trust, size_t i,
+    size_t *len);
+/* True when the CRL held for country is past its next update at at_ms. */
+bool repat_trust_crl_expired(const repat_trust_t *trust, const char *country,
+    uint64_t at_ms);
+/*
+ * A number that changes whenever add_crl installs a CRL: a cache of
+ * verification results (lib/client.c's sender cache) compares it to know
+ * that its entries predate the newest revocations.
+ */
+uint64_t repat_trust_generation(const repat_trust_t *trust);
 
 /* ---- an agent's own keys (DIR/agents/AGENT_ID, layout in docs) */
 

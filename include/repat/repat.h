@@ -17,7 +17,11 @@
 /*
  * The wire version. Bump it on every change to a message or its meaning
  * (the files in proto/), as OpenSMTPD bumps IMSG_VERSION: peers of another
- * version are refused with REJECT_UNSUPPORTED_VERSION.
+ * version are refused with REJECT_UNSUPPORTED_VERSION. The exception is a
+ * new field that a peer may ignore without harm and that changes the
+ * meaning of nothing else (docs/protocol.md §10, e.g. Directory.crls).
+ * Bumping for such a field would refuse every agent that is not upgraded,
+ * and every envelope still waiting in an outbox.
  */
 #define REPAT_WIRE_VERSION	1
 

@@ -6,9 +6,9 @@
 # and gets: B (the build folder), R (the repat command), T (a temporary
 # folder removed at exit, with any broker started here stopped first),
 # fail / ok, free_port, start_broker / try_start_broker / stop_broker,
-# wait_log, wait_for, at_exit and make_region. The broker's output goes to
-# $T/broker.log (the log of an earlier run of the same test is kept in
-# $T/broker.log.old).
+# reload_broker, wait_log, wait_for, at_exit, make_region, and same_crl /
+# make_crl for CRL tests. The broker's output goes to $T/broker.log (the
+# log of an earlier run of the same test is kept in $T/broker.log.old).
 B=${REPAT_BUILD:?REPAT_BUILD is not set}
 R="$B/repat"
 T=$(mktemp -d)
@@ -104,6 +104,44 @@ try_start_broker() {
 	1) wait "$BPID"; BPID=; return 1 ;;
 	2) fail "the broker neither started nor exited" ;;
 	esac
+}
+
+# reload_broker: SIGHUP, then waits until the broker logged one more reload
+# of its trust bundle (10 s).
+reload_broker() {
+	_n=$(grep -c "reload: trust bundle and CRLs reloaded" "$T/broker.log")
+	kill -HUP "$BPID"
+	_i=0
+	until [ "$(grep -c "reload: trust bundle and CRLs reloaded" \
+	    "$T/broker.log")" -gt "$_n" ]; do
+		_i=$((_i + 1))
+		[ $_i -le 100 ] || fail "the broker did not reload its trust bundle"
+		sleep 0.1
+	done
+}
+
+# same_crl A B: A and B hold the same CRL (PEM or DER), byte for byte as DER.
+same_crl() {
+	openssl crl -in "$1" -outform DER -out "$T/.crl-a" 2>/dev/null &&
+	    openssl crl -in "$2" -outform DER -out "$T/.crl-b" 2>/dev/null &&
+	    cmp -s "$T/.crl-a" "$T/.crl-b"
+}
+
+# make_crl KEY CERT LAST NEXT OUT: a CRL signed by KEY with CERT's subject
+# as issuer, lastUpdate LAST and nextUpdate NEXT (`date -d` strings, e.g.
+# "-40 days"), revoking nothing, made by the openssl command (not repat).
+make_crl() {
+	_d=$T/.openssl-ca
+	rm -rf "$_d"
+	mkdir -p "$_d"
+	: >"$_d/index.txt"
+	echo 01 >"$_d/crlnumber"
+	printf '[ca]\ndefault_ca = x\n[x]\ndatabase = %s\ncrlnumber = %s\ndefault_md = default\n' \
+	    "$_d/index.txt" "$_d/crlnumber" >"$_d/ca.cnf"
+	openssl ca -config "$_d/ca.cnf" -gencrl -keyfile "$1" -cert "$2" \
+	    -crl_lastupdate "$(date -u -d "$3" +%Y%m%d%H%M%SZ)" \
+	    -crl_nextupdate "$(date -u -d "$4" +%Y%m%d%H%M%SZ)" \
+	    -out "$5" >"$_d/log" 2>&1 || { cat "$_d/log"; fail "openssl ca -gencrl"; }
 }
 
 # make_region [ARGS...]: a region in $T/r on a free port ($PORT), whose

@@ -483,6 +483,171 @@ crl_freshness(void **state)
 	X509_free(e);
 }
 
+/* The DER of the CRL ca holds now (OPENSSL_free it); its length. */
+static size_t
+ca_crl_der(repat_ca_t *ca, unsigned char **der)
+{
+	int len;
+
+	*der = NULL;
+	len = i2d_X509_CRL(repat_ca_crl_get(ca), der);
+	assert_true(len > 0);
+	return (size_t)len;
+}
+
+/* A CRL naming the TH CA as issuer, signed with the MM CA's key. */
+static size_t
+forged_crl_der(struct fixture *f, unsigned char **der)
+{
+	char err[REPAT_ERRBUF_LEN], *path;
+	X509_CRL *crl = X509_CRL_dup(repat_ca_crl_get(f->th));
+	EVP_PKEY *mm_key;
+	int len;
+
+	path = repat_xasprintf("%s/ca-MM/ca.key", f->top);
+	assert_int_equal(repat_key_load(path, NULL, &mm_key, err), 0);
+	free(path);
+	assert_non_null(crl);
+	assert_true(X509_CRL_sign(crl, mm_key, NULL) > 0);
+	*der = NULL;
+	len = i2d_X509_CRL(crl, der);
+	assert_true(len > 0);
+	X509_CRL_free(crl);
+	EVP_PKEY_free(mm_key);
+	return (size_t)len;
+}
+
+/*
+ * CRLs offered from the network (the broker's directory), which is not
+ * trusted for them: only a newer, unexpired CRL the pinned CA signed is
+ * installed (0); the one held again is REPAT_EEXIST; an older one (a
+ * rollback) or one past its next update REPAT_EEXPIRED; one signed by
+ * another CA or issued by an unpinned one is refused. Only an
+ * installation changes the DER served and the generation.
+ */
+static void
+crl_offered_over_the_network(void **state)
+{
+	struct fixture *f = *state;
+	char err[REPAT_ERRBUF_LEN], fp[96], *dir;
+	unsigned char *old, *cur, *der;
+	size_t old_len, cur_len, len, held_len;
+	const uint8_t *held;
+	repat_trust_t *t;
+	repat_ca_t *kh;
+	uint64_t gen;
+	time_t now;
+	X509 *s, *e;
+
+	issue(f, f->th, "TH.DATIP", REPAT__ROLE__ROLE_FOCAL_POINT, &s, &e);
+	copy_crl(f, "TH");
+	t = load_trust(f);
+	old_len = ca_crl_der(f->th, &old);
+	/* Sorted by country: MM (no CRL held), TH. */
+	assert_null(repat_trust_crl_der(t, 0, &held_len));
+	held = repat_trust_crl_der(t, 1, &held_len);
+	assert_int_equal(held_len, old_len);
+	assert_memory_equal(held, old, old_len);
+	gen = repat_trust_generation(t);
+	assert_int_equal(repat_trust_add_crl(t, old, old_len, err),
+	    REPAT_EEXIST);
+	assert_true(repat_trust_generation(t) == gen);
+
+	/* A revocation: installed, and it counts at once. */
+	assert_int_equal(repat_ca_revoke(f->th, s, -1, err), 0);
+	cur_len = ca_crl_der(f->th, &cur);
+	assert_int_equal(repat_trust_add_crl(t, cur, cur_len, err), 0);
+	assert_true(repat_trust_generation(t) != gen);
+	gen = repat_trust_generation(t);
+	held = repat_trust_crl_der(t, 1, &held_len);
+	assert_int_equal(held_len, cur_len);
+	assert_memory_equal(held, cur, cur_len);
+	assert_int_equal(repat_trust_verify_pair(t, s, e, now_ms(), NULL, err),
+	    REPAT_EREVOKED);
+
+	/* Rollback to the CRL before the revocation: refused. */
+	assert_int_equal(repat_trust_add_crl(t, old, old_len, err),
+	    REPAT_EEXPIRED);
+	assert_non_null(strstr(err, "older than the one held"));
+	assert_true(repat_trust_generation(t) == gen);
+	assert_int_equal(repat_trust_verify_pair(t, s, e, now_ms(), NULL, err),
+	    REPAT_EREVOKED);
+
+	/* Newer (a higher CRL number) but already past its next update. */
+	now = time(NULL);
+	assert_int_equal(repat_ca_crl_at(f->th, now, now - 60, err), 0);
+	len = ca_crl_der(f->th, &der);
+	assert_int_equal(repat_trust_add_crl(t, der, len, err),
+	    REPAT_EEXPIRED);
+	assert_non_null(strstr(err, "past its next update"));
+	OPENSSL_free(der);
+
+	/* TH's name, MM's key; and a CA that is not pinned. */
+	len = forged_crl_der(f, &der);
+	assert_int_equal(repat_trust_add_crl(t, der, len, err), REPAT_ESIG);
+	OPENSSL_free(der);
+	dir = repat_xasprintf("%s/ca-KH", f->top);
+	assert_int_equal(repat_ca_create(dir, "KH", 365, NULL, fp, err), 0);
+	assert_int_equal(repat_ca_open(dir, NULL, &kh, err), 0);
+	len = ca_crl_der(kh, &der);
+	assert_int_equal(repat_trust_add_crl(t, der, len, err), REPAT_ECERT);
+	OPENSSL_free(der);
+	repat_ca_close(&kh);
+	free(dir);
+	assert_true(repat_trust_generation(t) == gen);
+	held = repat_trust_crl_der(t, 1, &held_len);
+	assert_memory_equal(held, cur, cur_len);
+
+	/* MM's first CRL: installed next to TH's. */
+	len = ca_crl_der(f->mm, &der);
+	assert_int_equal(repat_trust_add_crl(t, der, len, err), 0);
+	assert_non_null(repat_trust_crl_der(t, 0, &held_len));
+	OPENSSL_free(der);
+	OPENSSL_free(old);
+	OPENSSL_free(cur);
+	repat_trust_destroy(&t);
+	X509_free(s);
+	X509_free(e);
+}
+
+/*
+ * An agent whose own country's CRL is past its next update still loads
+ * its own pair (to reach the broker for a newer CRL), and its revocations
+ * still count; every other check refuses.
+ */
+static void
+own_pair_with_a_stale_crl(void **state)
+{
+	struct fixture *f = *state;
+	char err[REPAT_ERRBUF_LEN];
+	repat_trust_t *t;
+	time_t now = time(NULL);
+	X509 *s, *e, *rs, *re;
+
+	issue(f, f->th, "TH.DATIP", REPAT__ROLE__ROLE_FOCAL_POINT, &s, &e);
+	issue(f, f->th, "TH.IOM", REPAT__ROLE__ROLE_IO, &rs, &re);
+	assert_int_equal(repat_ca_revoke(f->th, rs, -1, err), 0);
+	assert_int_equal(repat_ca_crl_at(f->th, now - 40 * DAY, now - DAY,
+	    err), 0);
+	copy_crl(f, "TH");
+	t = load_trust(f);
+	assert_true(repat_trust_crl_expired(t, "TH", now_ms()));
+	assert_false(repat_trust_crl_expired(t, "MM", now_ms()));
+	assert_false(repat_trust_crl_expired(t, "TH",
+	    (uint64_t)(now - 2 * DAY) * 1000));
+	assert_int_equal(repat_trust_verify_pair(t, s, e, now_ms(), NULL, err),
+	    REPAT_EEXPIRED);
+	assert_int_equal(repat_trust_verify_own_pair(t, s, e, now_ms(), NULL,
+	    err), 0);
+	assert_int_equal(repat_trust_verify_own_pair(t, rs, re, now_ms(), NULL,
+	    err), REPAT_EREVOKED);
+	repat_trust_destroy(&t);
+	X509_free(s);
+	X509_free(e);
+	X509_free(rs);
+	X509_free(re);
+}
+
 static X509_REQ *
 request_with_ou(EVP_PKEY *key, const char *id, const char *ou)
 {
@@ -828,6 +993,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(revoked_refused, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(crl_freshness, setup, teardown),
+		cmocka_unit_test_setup_teardown(crl_offered_over_the_network,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(own_pair_with_a_stale_crl,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_requests_refused, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(ca_passphrase, setup, teardown),
