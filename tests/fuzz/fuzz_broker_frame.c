@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fuzz.h"
@@ -16,6 +17,14 @@
 #include "repat/err.h"
 #include "repat/log.h"
 #include "repat/sign.h"
+
+/*
+ * The bundle's CRLs were issued on 2026-11-29 for 30 days, and the
+ * committed frames were signed then: the broker's clock runs from that
+ * day, whatever today's date, so inputs keep reaching past the
+ * certificate and time checks instead of all failing there.
+ */
+#define FIXTURE_MS	1795957200000LL		/* 2026-11-29T13:00:00Z */
 
 static struct broker B;
 static uint8_t peer_key[32] = { 1, 2, 3 };
@@ -41,9 +50,13 @@ init(void)
 	char err[REPAT_ERRBUF_LEN];
 	uint8_t pub[32] = { 0 };
 	bool created;
+	struct timespec ts;
 	int fd;
 
 	repat_log_init("fuzz", REPAT_LOG_ERROR);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	B.cfg.clock_offset_ms = FIXTURE_MS - ((int64_t)ts.tv_sec * 1000 +
+	    ts.tv_nsec / 1000000);
 	B.lock_fd = -1;
 	B.cfg.authorization = BROKER_AUTH_OPEN;
 	B.cfg.max_frame = REPAT_MAX_FRAME;
