@@ -173,7 +173,8 @@ void session_receipt_add(struct session *s, const uint8_t id[16],
 struct walckpt {
 	pthread_t thread;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv;		/* wakes the thread */
+	pthread_cond_t idle;		/* the thread's pass ended */
 	sqlite3 *db;			/* the store's ckpt connection */
 	sqlite3 *writer;		/* whose wal hook wakes the thread */
 	int64_t period_ms;		/* at least this often */

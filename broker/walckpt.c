@@ -36,6 +36,16 @@
  */
 #define WAL_RESTART_FRAMES (8 * WAL_WAKE_FRAMES)
 
+/*
+ * Past this size the writer waits for the thread's pass to end before
+ * copying the rest itself. A thread starved of CPU copies slower than the
+ * loop writes, and each of its passes then lets the WAL grow by what was
+ * written meanwhile (65 MB with three busy loops beside walckpt_test):
+ * writes must slow down to what the disk and the checkpoint can take, or
+ * the WAL has no bound at all.
+ */
+#define WAL_STALL_FRAMES (2 * WAL_RESTART_FRAMES)
+
 static void
 checkpoint_once(sqlite3 *db)
 {
@@ -82,6 +92,7 @@ run(void *arg)
 		checkpoint_once(w->db);
 		pthread_mutex_lock(&w->mu);
 		w->busy = false;
+		pthread_cond_signal(&w->idle);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
@@ -123,11 +134,13 @@ walckpt_start(struct walckpt *w, sqlite3 *writer, sqlite3 *ckpt,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&w->cv, &ca);
 	pthread_condattr_destroy(&ca);
+	pthread_cond_init(&w->idle, NULL);
 	broker_signals_block(&old);
 	rc = pthread_create(&w->thread, NULL, run, w);
 	broker_signals_restore(&old);
 	if (rc != 0) {
 		pthread_cond_destroy(&w->cv);
+		pthread_cond_destroy(&w->idle);
 		pthread_mutex_destroy(&w->mu);
 		return REPAT_EIO;
 	}
@@ -148,6 +161,7 @@ walckpt_stop(struct walckpt *w)
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
 	pthread_cond_destroy(&w->cv);
+	pthread_cond_destroy(&w->idle);
 	pthread_mutex_destroy(&w->mu);
 	w->running = false;
 	/* The thread is gone: the connection is the caller's again. */
@@ -164,6 +178,8 @@ walckpt_catch_up(struct walckpt *w)
 	/* the thread starts no new pass until the writer has done its own */
 	pthread_mutex_lock(&w->mu);
 	w->hold = true;
+	while (w->busy && w->frames >= WAL_STALL_FRAMES)
+		pthread_cond_wait(&w->idle, &w->mu);
 	busy = w->busy;
 	pthread_mutex_unlock(&w->mu);
 	if (busy)

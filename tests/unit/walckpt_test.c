@@ -31,8 +31,12 @@
 /* 30,000 transactions of ~2 pages: 240 MB of WAL if it were never reused */
 #define TXNS 30000
 #define ROW_BYTES 6000
-/* the bound (8,000 pages of 4 KB) with room for one lap of the thread */
-#define WAL_LIMIT_BYTES (48LL << 20)
+/*
+ * The hard bound: 16,000 pages of 4 KB (WAL_STALL_FRAMES), where the
+ * writer waits for the thread, plus one transaction. Unloaded, the peak is
+ * 33-35 MB (the 8,000-page restart bound and one pass of the thread).
+ */
+#define WAL_LIMIT_BYTES (68LL << 20)
 
 static char dir[64];
 static char path[128];
@@ -69,19 +73,29 @@ teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-/* One transaction through the store: BEGIN IMMEDIATE .. store_commit. */
-static void
+/*
+ * One transaction through the store: BEGIN IMMEDIATE .. store_commit;
+ * false when a step failed. No assertion here: a failed one would leave
+ * the checkpoint thread running on a store whose stack frame is gone.
+ */
+static bool
 write_row(struct store *st, sqlite3_stmt *ins, int i)
 {
 	char err[REPAT_ERRBUF_LEN], name[32];
+	int rc;
 
-	assert_int_equal(store_begin(st), 0);
+	if (store_begin(st) != 0)
+		return false;
 	snprintf(name, sizeof(name), "row-%d", i);
 	sqlite3_bind_text(ins, 1, name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_zeroblob(ins, 2, ROW_BYTES);
-	assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
+	rc = sqlite3_step(ins);
 	sqlite3_reset(ins);
-	assert_int_equal(store_commit(st, err), 0);
+	if (rc != SQLITE_DONE) {
+		store_rollback(st);
+		return false;
+	}
+	return store_commit(st, err) == 0;
 }
 
 static void
@@ -92,7 +106,7 @@ wal_stays_bounded_under_steady_writes(void **state)
 	sqlite3_stmt *ins, *count;
 	sqlite3 *reader;
 	long long wal, peak = 0;
-	int i;
+	int i, written = 0;
 
 	(void)state;
 	assert_int_equal(store_open(&st, path, err), 0);
@@ -103,17 +117,18 @@ wal_stays_bounded_under_steady_writes(void **state)
 	ins = repat_db_prepare(st.db, "INSERT INTO meta(name, value)"
 	    " VALUES(?1, ?2)");
 	assert_non_null(ins);
-	for (i = 0; i < TXNS; i++) {
-		write_row(&st, ins, i);
+	for (i = 0; i < TXNS && write_row(&st, ins, i); i++) {
+		written++;
 		if (i % 1000 == 999 && (wal = file_size("-wal")) > peak)
 			peak = wal;
 	}
 	sqlite3_finalize(ins);
+	store_close(&st);	/* stops the thread, checkpoints once more */
 	fprintf(stderr, "peak WAL %lld bytes after %d transactions of %d "
-	    "bytes\n", peak, TXNS, ROW_BYTES);
+	    "bytes\n", peak, written, ROW_BYTES);
+	assert_int_equal(written, TXNS);
 	assert_true(peak > 0);
 	assert_true(peak < WAL_LIMIT_BYTES);
-	store_close(&st);	/* stops the thread, checkpoints once more */
 
 	/* every row is there, read by a connection of its own */
 	assert_int_equal(sqlite3_open_v2(path, &reader, SQLITE_OPEN_READONLY,
