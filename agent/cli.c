@@ -100,15 +100,6 @@ cli_getopt(const char *cmd, int argc, char **argv, const struct option *opts)
 	return c;
 }
 
-uint64_t
-cli_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 int
 cli_load_keystore(const char *cmd, const char *dir, const char *pass_file,
     struct repat_keystore *ks)
@@ -156,7 +147,7 @@ cli_check_recipient_cert(const char *cmd, const struct repat_keystore *ks,
 	char err[REPAT_ERRBUF_LEN] = "";
 	int rc;
 
-	rc = repat_trust_verify(ks->trust, cert, cli_now_ms(), &id, err);
+	rc = repat_trust_verify(ks->trust, cert, repat_now_ms(), &id, err);
 	if (rc == REPAT_OK && strcmp(id.agent_id, to) != 0)
 		rc = repat_errf(err, REPAT_ECERT, "the certificate is %s's, "
 		    "not %s's", id.agent_id, to);

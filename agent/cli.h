@@ -12,6 +12,7 @@
 
 #include <openssl/x509.h>
 
+#include "repat/clock.h"
 #include "repat/envelope.h"
 
 /* Exit codes, documented in docs/man/repat.1. */
@@ -52,9 +53,6 @@ bool cli_wants_help(int argc, char **argv);
  */
 int cli_getopt(const char *cmd, int argc, char **argv,
     const struct option *opts);
-
-/* Wall-clock time in ms since the epoch. */
-uint64_t cli_now_ms(void);
 
 struct repat_keystore;
 typedef struct ProtobufCMessage ProtobufCMessage;

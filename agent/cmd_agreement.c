@@ -103,7 +103,7 @@ do_sign(int argc, char **argv)
 	if ((rc = cli_load_keystore("agreement", a.dir, a.pass_file,
 	    &ks)) != REPAT_EXIT_OK)
 		return rc;
-	rc = repat_agreement_sign(a.file, &ks, cli_now_ms(), err);
+	rc = repat_agreement_sign(a.file, &ks, repat_now_ms(), err);
 	if (rc == 0)
 		printf("signed %s for %s as %s: %s.sig.%s\n", a.file,
 		    ks.id.country, ks.id.agent_id, a.file, ks.id.country);
@@ -234,7 +234,7 @@ do_check(int argc, char **argv)
 	free(path);
 	if (trust == NULL)
 		return cli_fail("agreement", REPAT_EXIT_FAIL, "%s", err);
-	rc = repat_agreement_check(a.file, trust, cli_now_ms(), &st);
+	rc = repat_agreement_check(a.file, trust, repat_now_ms(), &st);
 	repat_trust_destroy(&trust);
 	if (rc != 0 && rc != REPAT_EAGREEMENT)
 		return cli_fail("agreement", REPAT_EXIT_FAIL, "%s", st.reason);

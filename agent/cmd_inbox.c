@@ -308,7 +308,7 @@ show_message(struct agent_session *s, struct ls_msg *m,
 	if ((rc = session_keys(s)) != 0)
 		return rc;
 	rc = repat_envelope_verify(s->ks.trust, m->envelope, m->envelope_len,
-	    cli_now_ms(), &v, err);
+	    repat_now_ms(), &v, err);
 	if (rc == REPAT_EEXPIRED && m->broker_time_ms > 0) {
 		/*
 		 * An old message outlives its sender's certificate: it is
@@ -338,7 +338,7 @@ show_message(struct agent_session *s, struct ls_msg *m,
 	}
 	viewer = session_viewer(a->operator_name);
 	if (local_store_view_log(s->store, m->id, m->case_ref, viewer,
-	    a->out ? "show --out" : "show", cli_now_ms(), err) != REPAT_OK) {
+	    a->out ? "show --out" : "show", repat_now_ms(), err) != REPAT_OK) {
 		/* No view record, no view: the log is the safeguard. */
 		rc = cli_fail("show", REPAT_EXIT_FAIL, "cannot record the "
 		    "view: %s", err);
@@ -772,7 +772,7 @@ cmd_case(int argc, char **argv)
 	const char *dir = NULL, *pass_file = NULL, *op = NULL, *ref;
 	char err[REPAT_ERRBUF_LEN] = "", why[REPAT_ERRBUF_LEN] = "";
 	json_t *o = NULL, *notices = NULL;
-	uint64_t now = cli_now_ms();
+	uint64_t now = repat_now_ms();
 	bool json = false;
 	int c, rc;
 

@@ -556,7 +556,7 @@ sign_as_party(struct region *r, const char *path,
 		if (rc == REPAT_ENOENT)
 			continue;
 		if (rc == 0) {
-			rc = repat_agreement_sign(path, &ks, cli_now_ms(), err);
+			rc = repat_agreement_sign(path, &ks, repat_now_ms(), err);
 			repat_keystore_clear(&ks);
 		}
 		return rc;

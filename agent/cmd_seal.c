@@ -103,7 +103,7 @@ cmd_seal(int argc, char **argv)
 	char err[REPAT_ERRBUF_LEN] = "", hex[33];
 	const char *dir;
 	size_t outlen;
-	uint64_t now = cli_now_ms();
+	uint64_t now = repat_now_ms();
 	int rc, type;
 
 	if (cli_wants_help(argc, argv)) {
@@ -206,7 +206,7 @@ cmd_open(int argc, char **argv)
 		return rc;
 	}
 	memset(&report, 0, sizeof(report));
-	if (repat_envelope_verify(ks.trust, buf, len, cli_now_ms(), &v, err) !=
+	if (repat_envelope_verify(ks.trust, buf, len, repat_now_ms(), &v, err) !=
 	    REPAT_OK) {
 		rc = cli_fail("open", REPAT_EXIT_UNTRUSTED, "NOT TRUSTWORTHY: "
 		    "%s", err);

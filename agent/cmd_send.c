@@ -242,7 +242,7 @@ send_sealed(struct agent_session *s, const struct send_args *a, int type,
 	X509 *cert = NULL;
 	uint8_t (*ids)[16] = NULL, ckpt_root[32];
 	char err[REPAT_ERRBUF_LEN] = "";
-	uint64_t now = cli_now_ms();
+	uint64_t now = repat_now_ms();
 	size_t i;
 	int rc;
 
@@ -418,7 +418,7 @@ store_file(struct agent_session *s, const uint8_t *buf, size_t len,
 	memset(&v, 0, sizeof(v));
 	if ((rc = session_keys(s)) != 0)
 		return rc;
-	if (repat_envelope_verify(s->ks.trust, buf, len, cli_now_ms(), &v,
+	if (repat_envelope_verify(s->ks.trust, buf, len, repat_now_ms(), &v,
 	    err) != REPAT_OK) {
 		rc = cli_fail(s->cmd, REPAT_EXIT_UNTRUSTED, "NOT TRUSTWORTHY: "
 		    "%s", err);
@@ -432,7 +432,7 @@ store_file(struct agent_session *s, const uint8_t *buf, size_t len,
 		goto out;
 	}
 	memcpy(id, v.header->message_id.data, 16);
-	if (local_store_outbox_add(s->store, buf, len, relayed, cli_now_ms(),
+	if (local_store_outbox_add(s->store, buf, len, relayed, repat_now_ms(),
 	    err) != REPAT_OK) {
 		rc = cli_fail(s->cmd, REPAT_EXIT_FAIL, "the outbox: %s", err);
 		goto out;

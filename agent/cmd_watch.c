@@ -112,7 +112,7 @@ print_event(struct agent_session *s, const struct repat_client_event *ev,
 	json_t *o;
 
 	(void)s;
-	repat_time_iso(cli_now_ms(), now, sizeof(now));
+	repat_time_iso(repat_now_ms(), now, sizeof(now));
 	if (w->json) {
 		o = json_object();
 		json_object_set_new(o, "time", json_string(now));
@@ -224,7 +224,7 @@ feed(int fd, const char *text, uint64_t deadline)
 	ssize_t w;
 
 	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	while (off < len && cli_now_ms() < deadline) {
+	while (off < len && repat_now_ms() < deadline) {
 		if (poll(&pfd, 1, 100) <= 0)
 			continue;
 		w = write(fd, text + off, len - off);
@@ -251,12 +251,12 @@ reap(pid_t pid, uint64_t deadline, bool *killed)
 			return status;
 		if (r < 0 && errno != EINTR)
 			return -1;
-		if (cli_now_ms() >= deadline) {
+		if (repat_now_ms() >= deadline) {
 			/* TERM first; KILL when it ignores that for 5 s. */
 			kill(-pid, sig);
 			*killed = true;
 			sig = SIGKILL;
-			deadline = cli_now_ms() + 5000;
+			deadline = repat_now_ms() + 5000;
 		}
 		nanosleep(&ts, NULL);
 	}
@@ -272,7 +272,7 @@ run_command(const char *cmd, const char *text,
     bool *killed)
 {
 	uint64_t deadline = timeout_s > 0 ?
-	    cli_now_ms() + (uint64_t)timeout_s * 1000 : UINT64_MAX;
+	    repat_now_ms() + (uint64_t)timeout_s * 1000 : UINT64_MAX;
 	pid_t pid;
 	int fds[2];
 
@@ -341,7 +341,7 @@ exec_hook(struct agent_session *s, const struct repat_client_event *ev,
 	if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		(void)local_store_inbox_mark_exec(s->store, h->message_id.data);
 		(void)local_store_view_log(s->store, h->message_id.data,
-		    h->case_ref, "watch --exec", w->exec, cli_now_ms(), err);
+		    h->case_ref, "watch --exec", w->exec, repat_now_ms(), err);
 	} else {
 		w->failed_status = status;
 		fprintf(stderr, "repat watch: the command %s for message %s; "
@@ -390,13 +390,13 @@ connected(struct agent_session *s, struct watch *w, bool once,
     struct session_stats *st, bool *held)
 {
 	char err[REPAT_ERRBUF_LEN] = "";
-	uint64_t last_ping = cli_now_ms(), last_dir, t;
+	uint64_t last_ping = repat_now_ms(), last_dir, t;
 	int rc;
 
 	if ((rc = session_flush(s, st, true)) != REPAT_EXIT_OK)
 		return rc;
 	refresh_directory(s);
-	last_dir = cli_now_ms();
+	last_dir = repat_now_ms();
 	while (!stopping) {
 		rc = session_receive(s, once ? 1500 : 1000, st,
 		    w->exec ? exec_hook : NULL, w, print_event, held);
@@ -409,17 +409,17 @@ connected(struct agent_session *s, struct watch *w, bool once,
 		/* What `repat send` left for this watch to submit. */
 		if ((rc = session_flush(s, st, true)) != REPAT_EXIT_OK)
 			return rc;
-		if (cli_now_ms() - last_dir > DIRECTORY_EVERY_MS) {
+		if (repat_now_ms() - last_dir > DIRECTORY_EVERY_MS) {
 			refresh_directory(s);
-			last_dir = cli_now_ms();
+			last_dir = repat_now_ms();
 		}
-		if (cli_now_ms() - last_ping > PING_EVERY_MS) {
+		if (repat_now_ms() - last_ping > PING_EVERY_MS) {
 			if (repat_client_ping(s->client, s->timeout_ms, &t,
 			    err) != REPAT_OK) {
 				repat_client_destroy(&s->client);
 				return REPAT_EXIT_QUEUED;
 			}
-			last_ping = cli_now_ms();
+			last_ping = repat_now_ms();
 		}
 	}
 	return REPAT_EXIT_OK;

@@ -392,13 +392,9 @@ session_wait_outbox(struct agent_session *s, const uint8_t (*ids)[16],
 const char *
 session_reject_name(int code)
 {
-	const ProtobufCEnumValue *v;
+	const char *name = repat_reject_code_name(code);
 
-	v = protobuf_c_enum_descriptor_get_value(
-	    &repat__reject_code__descriptor, code);
-	if (v == NULL)
-		return "UNKNOWN";
-	return strncmp(v->name, "REJECT_", 7) == 0 ? v->name + 7 : v->name;
+	return strncmp(name, "REJECT_", 7) == 0 ? name + 7 : name;
 }
 
 bool
@@ -511,7 +507,7 @@ store_event(struct agent_session *s, const struct repat_client_event *ev,
 		    ev->notice_body, ev->notice, ev->notice_len,
 		    ev->notice_verified && ev->notice_body != NULL &&
 		    strcmp(ev->notice_body->to, s->agent_id) == 0,
-		    cli_now_ms(), err) == REPAT_OK ? 1 : -1;
+		    repat_now_ms(), err) == REPAT_OK ? 1 : -1;
 	}
 	why[0] = '\0';
 	if (!ev->v.verified)
@@ -521,7 +517,7 @@ store_event(struct agent_session *s, const struct repat_client_event *ev,
 		snprintf(why, sizeof(why), "addressed to %s, not to this "
 		    "agent", h->recipient);
 	rc = local_store_inbox_add(s->store, ev->seq, ev->envelope,
-	    ev->envelope_len, h, ev->accepted_ms, why, cli_now_ms(), err);
+	    ev->envelope_len, h, ev->accepted_ms, why, repat_now_ms(), err);
 	if (rc == 1 && why[0] == '\0' && h != NULL)
 		note_checkpoint(s, h->sender_checkpoint);
 	if (rc == 1) {
@@ -764,7 +760,7 @@ session_refresh_directory(struct agent_session *s,
 {
 	Repat__Directory *d = NULL;
 	char why[REPAT_ERRBUF_LEN];
-	uint64_t now = cli_now_ms();
+	uint64_t now = repat_now_ms();
 	size_t i;
 	int rc;
 
@@ -858,28 +854,6 @@ session_viewer(const char *operator_name)
 	return "unknown";
 }
 
-/* The checks cli_recipient_cert makes, on a certificate already loaded. */
-static int
-check_enc_cert(struct agent_session *s, const char *to, X509 *cert)
-{
-	struct repat_identity id;
-	char err[REPAT_ERRBUF_LEN] = "";
-	int rc;
-
-	rc = repat_trust_verify(s->ks.trust, cert, cli_now_ms(), &id, err);
-	if (rc == REPAT_OK && strcmp(id.agent_id, to) != 0)
-		rc = repat_errf(err, REPAT_ECERT, "the certificate is %s's, "
-		    "not %s's", id.agent_id, to);
-	if (rc == REPAT_OK &&
-	    EVP_PKEY_get_id(X509_get0_pubkey(cert)) != EVP_PKEY_X25519)
-		rc = repat_errf(err, REPAT_ECERT, "that is not an encryption "
-		    "(X25519) certificate");
-	if (rc != REPAT_OK)
-		return cli_fail(s->cmd, REPAT_EXIT_UNTRUSTED, "recipient %s: "
-		    "%s", to, err);
-	return REPAT_EXIT_OK;
-}
-
 static int
 cached_cert(struct agent_session *s, const char *to, X509 **out)
 {
@@ -927,7 +901,8 @@ session_recipient_cert(struct agent_session *s, const char *to, X509 **out)
 			    "watch` refreshes it when it connects)" :
 			    " and the broker is unreachable", s->dir, to);
 	}
-	if ((rc = check_enc_cert(s, to, *out)) != REPAT_EXIT_OK) {
+	if ((rc = cli_check_recipient_cert(s->cmd, &s->ks, to, *out)) !=
+	    REPAT_EXIT_OK) {
 		X509_free(*out);
 		*out = NULL;
 	}
@@ -959,7 +934,7 @@ session_agreements(struct agent_session *s)
 	    "agreements") : repat_xasprintf("%s/agreements", s->dir);
 	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
 		s->agreements = repat_agreements_load(dir, s->ks.trust,
-		    cli_now_ms(), NULL, NULL, err);
+		    repat_now_ms(), NULL, NULL, err);
 	free(dir);
 	return s->agreements;
 }
@@ -970,7 +945,7 @@ session_deadline(struct agent_session *s, const char *peer, int type)
 	const repat_agreements_t *set = session_agreements(s);
 	const struct repat_agreement *a;
 	const struct repat_deadline_rule *r;
-	uint64_t now = cli_now_ms();
+	uint64_t now = repat_now_ms();
 	char cc[3];
 	size_t i;
 
@@ -1001,7 +976,7 @@ focal_point(struct agent_session *s, const char *cc, int role, char *out,
 	if (set == NULL)
 		return false;
 	id = repat_agreements_focal_point(set, cc, role, s->ks.id.country,
-	    cli_now_ms());
+	    repat_now_ms());
 	if (id == NULL)
 		return false;
 	snprintf(out, outlen, "%s", id);

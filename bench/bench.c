@@ -234,7 +234,7 @@ seal_one(struct run *r, size_t i, const char *pad, unsigned base,
 	spec.recipient = rks->id.agent_id;
 	spec.form = form;
 	spec.operator_name = pad;
-	rc = repat_envelope_seal(sks, rks->enc_cert, &spec, bench_wall_ms(),
+	rc = repat_envelope_seal(sks, rks->enc_cert, &spec, repat_now_ms(),
 	    out, outlen, r->m[i].id, err);
 	repat_form_free(form);
 	return rc;
@@ -693,7 +693,7 @@ print_text(const struct run *r, const struct report *p)
 	    r->delivered, r->notices);
 	if (r->reject_code != 0)
 		printf("  first rejection: %s: %s\n",
-		    bench_reject_name(r->reject_code), r->reject_reason);
+		    repat_reject_code_name(r->reject_code), r->reject_reason);
 	printf("  throughput  %.0f accepted/s, %.0f delivered/s over %.2f s\n",
 	    p->accepted_s, p->delivered_s, p->wall_s);
 	printf("  submit->receipt    ms: p50 %.2f  p90 %.2f  p99 %.2f  max "
@@ -1024,7 +1024,7 @@ bench_main(int argc, char **argv)
 	fill_report(&r, pid, cpu0, &p);
 	if (r.receipted == 0 && r.reject_code != 0)
 		fprintf(stderr, "repat-bench: every message was refused (%s: "
-		    "%s)%s\n", bench_reject_name(r.reject_code),
+		    "%s)%s\n", repat_reject_code_name(r.reject_code),
 		    r.reject_reason,
 		    strcmp(o.authorization, "sop") == 0 ? "; without signed "
 		    "agreements in the region's agreements folder use "

@@ -19,14 +19,13 @@
 #include <sys/types.h>
 
 #include "repat.pb-c.h"
+#include "repat/clock.h"
 #include "repat/pki.h"
 
 /* ---------------------------------------------------------- util.c */
 
 /* Monotonic time in nanoseconds. */
 uint64_t bench_ns(void);
-/* Wall-clock ms since the epoch. */
-uint64_t bench_wall_ms(void);
 void bench_sleep_ns(uint64_t ns);
 
 /* The folder holding argv0 (for sibling binaries); caller frees. */
@@ -94,9 +93,6 @@ int bench_agent_pins(const char *agent_dir, char curve_z85[41], X509 **cert);
  * (free with repat_form_free). 0 or the form error.
  */
 int bench_notice_form(const char *cc, ProtobufCMessage **form);
-
-/* A Repat__RejectCode's proto name (REJECT_...), "?" when unknown. */
-const char *bench_reject_name(int code);
 
 /* ---------------------------------------------------------- wire.c */
 

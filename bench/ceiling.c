@@ -179,7 +179,7 @@ static int
 commit_rows(struct commit_db *c, const uint8_t *env, size_t len)
 {
 	uint8_t id[16], hash[32], entry[160];
-	int64_t now = (int64_t)bench_wall_ms(), seq;
+	int64_t now = (int64_t)repat_now_ms(), seq;
 	int rc;
 
 	c->n++;

@@ -141,7 +141,7 @@ seal_next(const struct repat_keystore *ks, X509 *to_enc, const char *to_cc,
 	spec.case_ref = case_ref;
 	spec.recipient = to;
 	spec.form = form;
-	rc = repat_envelope_seal(ks, to_enc, &spec, bench_wall_ms(), out, len,
+	rc = repat_envelope_seal(ks, to_enc, &spec, repat_now_ms(), out, len,
 	    id, err);
 	repat_form_free(form);
 	if (rc != 0)
@@ -537,7 +537,7 @@ fill(struct crash_ctx *x, const char *from, const char *to, long count,
 		if (!res.receipted) {
 			printf("receipted %ld refused %s: %s\n", n,
 			    res.code == 0 ? "?" :
-			    bench_reject_name(res.code), res.reason);
+			    repat_reject_code_name(res.code), res.reason);
 			rc = 3;
 			goto out;
 		}

@@ -39,15 +39,6 @@ bench_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t
-bench_wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 void
 bench_sleep_ns(uint64_t ns)
 {
@@ -532,14 +523,4 @@ bench_notice_form(const char *cc, ProtobufCMessage **form)
 	    strlen(json), form, &rep);
 	free(json);
 	return rc;
-}
-
-const char *
-bench_reject_name(int code)
-{
-	const ProtobufCEnumValue *v;
-
-	v = protobuf_c_enum_descriptor_get_value(
-	    &repat__reject_code__descriptor, code);
-	return v != NULL ? v->name : "?";
 }

@@ -184,7 +184,7 @@ wire_hello(struct wconn *c, uint32_t window)
 	int rc;
 
 	if (repat_hello_frame(&c->ks, c->my_curve, c->broker_curve,
-	    bench_wall_ms(), window, c->acked, &buf, &len) != REPAT_OK)
+	    repat_now_ms(), window, c->acked, &buf, &len) != REPAT_OK)
 		return -1;
 	rc = wire_send(c, buf, len);
 	free(buf);
@@ -197,7 +197,7 @@ send_ack(struct wconn *c, uint64_t up_to)
 	uint8_t *buf;
 	size_t len;
 
-	if (repat_ack_frame(&c->ks, up_to, bench_wall_ms(), &buf, &len) !=
+	if (repat_ack_frame(&c->ks, up_to, repat_now_ms(), &buf, &len) !=
 	    REPAT_OK)
 		return;
 	if (wire_send(c, buf, len) == 0)

@@ -132,7 +132,7 @@ authorize(struct broker *b, const struct repat_verified *v,
 			/* why names the case: never logged */
 			repat_log_debug("open authorization: the SOP would "
 			    "refuse (%s); case not updated",
-			    reject_code_name(code));
+			    repat_reject_code_name(code));
 			return 0;
 		}
 	} else if (repat_sop_authorize(b->agreements, have ? &c : NULL, &m,

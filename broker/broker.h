@@ -556,7 +556,6 @@ int handle_bye(struct broker *b, struct session *s);
 /* Rejection helpers (handle_submit.c). */
 void reject(struct broker *b, struct session *s, const uint8_t *message_id,
     int code, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-const char *reject_code_name(int code);
 /* After a CRL reload: closes sessions whose certificates fail now. */
 void session_recheck_all(struct broker *b);
 /* Bye to a peer and forgets its session. */

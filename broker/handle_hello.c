@@ -213,7 +213,7 @@ handle_hello(struct broker *b, struct session *s, Repat__Hello *h)
 	}
 	if (code != 0) {
 		repat_log_info("hello refused: %s (%s)",
-		    reject_code_name(code), reason);
+		    repat_reject_code_name(code), reason);
 		broker_refusal(b);
 		session_close(b, s, code, reason);
 		repat_msg_free(body);

@@ -31,16 +31,6 @@
 #include "repat/log.h"
 #include "repat/repat.h"
 
-const char *
-reject_code_name(int code)
-{
-	const ProtobufCEnumValue *v;
-
-	v = protobuf_c_enum_descriptor_get_value(
-	    &repat__reject_code__descriptor, code);
-	return v != NULL ? v->name : "REJECT_?";
-}
-
 void
 reject(struct broker *b, struct session *s, const uint8_t *message_id,
     int code, const char *fmt, ...)
@@ -318,7 +308,7 @@ handle_submit(struct broker *b, struct session *s, struct prepared *p)
 	}
 	if (code != 0) {
 		repat_log_info("submit %s from %s: %s", hex, s->agent_id,
-		    reject_code_name(code));
+		    repat_reject_code_name(code));
 		reject(b, s, id, code, "%s", reason);
 		/*
 		 * A storage failure inside authorize may have written part of

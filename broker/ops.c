@@ -27,6 +27,7 @@
 
 #include "broker.h"
 #include "repat/pki.h"
+#include "repat/clock.h"
 #include "repat/db.h"
 #include "repat/err.h"
 #include "repat/log.h"
@@ -55,15 +56,6 @@ broker_lock(const char *database, int *fd, char *errbuf)
 	}
 	free(path);
 	return REPAT_OK;
-}
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* Reads a certificate pair from args: a folder, or two files. */
@@ -106,7 +98,7 @@ register_one(struct broker *b, X509 *sc, X509 *ec, char *err)
 	bool created;
 	int rc;
 
-	if ((rc = repat_trust_verify_pair(b->trust, sc, ec, now_ms(), &id,
+	if ((rc = repat_trust_verify_pair(b->trust, sc, ec, repat_now_ms(), &id,
 	    err)) != 0)
 		return rc;
 	if (repat_cert_to_der(sc, &d1, &l1) != 0 ||
@@ -115,13 +107,13 @@ register_one(struct broker *b, X509 *sc, X509 *ec, char *err)
 		rc = repat_errf(err, REPAT_ECERT, "cannot encode certificates");
 		goto out;
 	}
-	rc = store_agent_put(&b->store, &id, d1, l1, d2, l2, pub, now_ms(),
+	rc = store_agent_put(&b->store, &id, d1, l1, d2, l2, pub, repat_now_ms(),
 	    &created);
 	if (rc == 0) {
 		e.kind = REPAT__AUDIT_KIND__AUDIT_AGENT_REGISTERED;
 		e.agent_id = id.agent_id;
 		e.detail = "imported by the operator";
-		rc = audit_append(&b->audit, &b->store, &e, now_ms());
+		rc = audit_append(&b->audit, &b->store, &e, repat_now_ms());
 	}
 	if (rc != 0)
 		repat_errf(err, rc, "%s: cannot store", id.agent_id);
@@ -195,7 +187,7 @@ ops_status(const char *conf, bool json, bool overdue)
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st;
 	json_t *root = NULL, *arr = NULL, *o;
-	uint64_t now = now_ms(), seen, oldest;
+	uint64_t now = repat_now_ms(), seen, oldest;
 	long long depth, dead, total = 0, dead_total = 0;
 	int rc, connected;
 

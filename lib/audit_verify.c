@@ -529,16 +529,6 @@ out:
 
 /* -------------------------------------------------------------- json */
 
-/* The enum value's name as in the .proto, or its number. */
-static const char *
-enum_name(const ProtobufCEnumDescriptor *d, int v)
-{
-	const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(d,
-	    v);
-
-	return ev != NULL ? ev->name : "UNKNOWN";
-}
-
 static void
 set_hex(json_t *o, const char *k, const ProtobufCBinaryData *b)
 {
@@ -558,7 +548,7 @@ repat_audit_entry_json(const Repat__AuditEntry *e)
 	json_object_set_new(o, "index", json_integer((json_int_t)e->index));
 	json_object_set_new(o, "time_ms",
 	    json_integer((json_int_t)e->time_ms));
-	json_object_set_new(o, "kind", json_string(enum_name(
+	json_object_set_new(o, "kind", json_string(repat_enum_name(
 	    &repat__audit_kind__descriptor, (int)e->kind)));
 	if (e->has_message_id)
 		set_hex(o, "message_id", &e->message_id);
@@ -573,7 +563,7 @@ repat_audit_entry_json(const Repat__AuditEntry *e)
 	if (e->has_case_hash)
 		set_hex(o, "case_hash", &e->case_hash);
 	if (e->has_code)
-		json_object_set_new(o, "code", json_string(enum_name(
+		json_object_set_new(o, "code", json_string(repat_enum_name(
 		    &repat__reject_code__descriptor, (int)e->code)));
 	if (e->has_content_hash)
 		set_hex(o, "content_hash", &e->content_hash);

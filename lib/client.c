@@ -25,6 +25,7 @@
 #include <zmq.h>
 
 #include "repat/client.h"
+#include "repat/clock.h"
 #include "repat/codec.h"
 #include "repat/err.h"
 #include "repat/limits.h"
@@ -82,15 +83,6 @@ struct repat_client {
 	int bye_code;			/* last Bye seen */
 	char bye_reason[256];
 };
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static uint64_t
 mono_ms(void)
@@ -322,7 +314,7 @@ send_hello(repat_client_t *c)
 	size_t len;
 	int rc;
 
-	rc = repat_hello_frame(c->ks, c->my_curve, c->broker_curve, now_ms(),
+	rc = repat_hello_frame(c->ks, c->my_curve, c->broker_curve, repat_now_ms(),
 	    c->window, c->acked, &buf, &len);
 	return rc != REPAT_OK ? rc : send_bytes(c, buf, len);
 }
@@ -872,7 +864,7 @@ send_ack(repat_client_t *c, uint64_t up_to)
 	size_t len;
 	int rc;
 
-	rc = repat_ack_frame(c->ks, up_to, now_ms(), &buf, &len);
+	rc = repat_ack_frame(c->ks, up_to, repat_now_ms(), &buf, &len);
 	return rc != REPAT_OK ? rc : send_bytes(c, buf, len);
 }
 
@@ -923,7 +915,7 @@ verify_cached(repat_client_t *c, struct repat_client_event *ev)
 	struct repat_verified *v = &ev->v;
 	char err[REPAT_ERRBUF_LEN];
 	uint8_t h[32];
-	uint64_t now = now_ms();
+	uint64_t now = repat_now_ms();
 
 	if (repat_envelope_parse(ev->envelope, ev->envelope_len, v, err) != 0)
 		return REPAT_EINVAL;
@@ -956,7 +948,7 @@ remember_sender(repat_client_t *c, const struct repat_verified *v)
 		return;
 	memcpy(sc->der_hash, h, 32);
 	sc->id = v->sender;
-	sc->verified_ms = now_ms();
+	sc->verified_ms = repat_now_ms();
 	sc->trust_gen = repat_trust_generation(c->ks->trust);
 }
 
@@ -976,7 +968,7 @@ deliver_event(repat_client_t *c, const Repat__Deliver *d,
 		return;
 	repat_verified_clear(&ev->v);
 	if (repat_envelope_verify(c->ks->trust, ev->envelope, ev->envelope_len,
-	    now_ms(), &ev->v, err) != 0) {
+	    repat_now_ms(), &ev->v, err) != 0) {
 		snprintf(ev->verify_error, sizeof(ev->verify_error), "%s",
 		    err[0] ? err : "the envelope does not verify");
 		ev->v.verified = false;

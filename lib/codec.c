@@ -129,6 +129,21 @@ enum_prefix_len(const ProtobufCEnumDescriptor *desc)
 }
 
 const char *
+repat_enum_name(const ProtobufCEnumDescriptor *desc, int value)
+{
+	const ProtobufCEnumValue *v;
+
+	v = protobuf_c_enum_descriptor_get_value(desc, value);
+	return v != NULL ? v->name : "UNKNOWN";
+}
+
+const char *
+repat_reject_code_name(int code)
+{
+	return repat_enum_name(&repat__reject_code__descriptor, code);
+}
+
+const char *
 repat_enum_word(const ProtobufCEnumDescriptor *desc, int value, char *out,
     size_t outlen)
 {

@@ -47,6 +47,11 @@ char *repat_hex(const uint8_t *in, size_t n, char *out);
 /* Parses exactly 2n hex digits into out. 0 or REPAT_EINVAL. */
 int repat_unhex(const char *hex, uint8_t *out, size_t n);
 
+/* An enum value's name as written in the .proto, or "UNKNOWN". */
+const char *repat_enum_name(const ProtobufCEnumDescriptor *desc, int value);
+/* A RejectCode's name ("REJECT_BAD_SIGNATURE"), or "UNKNOWN". */
+const char *repat_reject_code_name(int code);
+
 /* Names of vocabulary values in DOMAIN.md's lowercase words. */
 const char *repat_message_type_name(int type);
 int repat_message_type_parse(const char *name);	/* -1 when unknown */

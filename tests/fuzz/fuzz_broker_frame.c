@@ -9,11 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fuzz.h"
 #include "../../broker/broker.h"
+#include "repat/clock.h"
 #include "repat/err.h"
 #include "repat/log.h"
 #include "repat/sign.h"
@@ -50,13 +50,10 @@ init(void)
 	char err[REPAT_ERRBUF_LEN];
 	uint8_t pub[32] = { 0 };
 	bool created;
-	struct timespec ts;
 	int fd;
 
 	repat_log_init("fuzz", REPAT_LOG_ERROR);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	B.cfg.clock_offset_ms = FIXTURE_MS - ((int64_t)ts.tv_sec * 1000 +
-	    ts.tv_nsec / 1000000);
+	B.cfg.clock_offset_ms = FIXTURE_MS - (int64_t)repat_now_ms();
 	B.lock_fd = -1;
 	B.cfg.authorization = BROKER_AUTH_OPEN;
 	B.cfg.max_frame = REPAT_MAX_FRAME;

@@ -154,7 +154,7 @@ make_items(struct agent *a, const char *to, uint8_t who, uint32_t n,
 	uint8_t id[16], *buf;
 	size_t len;
 	uint32_t i;
-	uint64_t now = h_now();
+	uint64_t now = repat_now_ms();
 
 	for (i = 0; i < n; i++) {
 		h_id(id, who, i);
@@ -234,10 +234,10 @@ hello_submit_deliver_ack(void **state)
 	assert_int_equal(h_agent_connect(&H, &a, 0), 0);
 	assert_int_equal(h_agent_connect(&H, &b, 0), 0);
 	assert_int_equal(repat_client_ping(a.c, 3000, &t, err), 0);
-	assert_true(t + 60000 > h_now() && t < h_now() + 60000);
+	assert_true(t + 60000 > repat_now_ms() && t < repat_now_ms() + 60000);
 	h_id(id, 9, 0);
-	assert_int_equal(h_envelope(&a.ks, A_ID, B_ID, id, h_now(),
-	    h_now() + DAY, 0, &buf, &len), 0);
+	assert_int_equal(h_envelope(&a.ks, A_ID, B_ID, id, repat_now_ms(),
+	    repat_now_ms() + DAY, 0, &buf, &len), 0);
 	assert_int_equal(submit_one(&a, buf, len), 0);
 	seen_init(&sb, 1, 9);
 	drain(&b, &sb, all_delivered, 3000);
@@ -279,7 +279,7 @@ stream_run(void *arg)
 	struct streamer *st = arg;
 	struct repat_submit_item *it;
 	char err[REPAT_ERRBUF_LEN];
-	uint64_t end = h_now() + 45000;
+	uint64_t end = repat_now_ms() + 45000;
 
 	it = make_items(&st->a, st->to, st->who, st->n, 0);
 	if (repat_client_submit_batch(st->a.c, it, st->n, 128, 2000, 15000,
@@ -287,7 +287,7 @@ stream_run(void *arg)
 		fprintf(stderr, "%s: %s\n", st->id, err);
 	st->receipted = count_receipted(it, st->n);
 	free_items(it, st->n);
-	while (!stream_done(&st->seen) && h_now() < end)
+	while (!stream_done(&st->seen) && repat_now_ms() < end)
 		if (drain(&st->a, &st->seen, stream_done, 3000) == 0)
 			break;
 	return NULL;
@@ -480,7 +480,7 @@ parallel_verification_keeps_every_answer(void **state)
 		h_id(id, 41, i);
 		/* every 11th signed by B's key under A's name */
 		assert_int_equal(h_envelope(i % 11 == 5 ? &b.ks : &a.ks, A_ID,
-		    B_ID, id, h_now(), h_now() + DAY, 0x5a, &buf, &len), 0);
+		    B_ID, id, repat_now_ms(), repat_now_ms() + DAY, 0x5a, &buf, &len), 0);
 		if (i % 7 == 3)
 			forge(buf, len);
 		it[i].bytes = buf;
@@ -562,7 +562,7 @@ submit_refusals(void **state)
 	struct agent a, b, d;
 	uint8_t id[16], *x, *y;
 	size_t xl, yl;
-	uint64_t now = h_now();
+	uint64_t now = repat_now_ms();
 
 	(void)state;
 	assert_int_equal(h_agent_load(&H, A_ID, &a), 0);
@@ -715,7 +715,7 @@ expired_message_notifies_sender(void **state)
 	struct seen sa, sd;
 	uint8_t id[16], *x;
 	size_t xl;
-	uint64_t now = h_now();
+	uint64_t now = repat_now_ms();
 	int i;
 
 	(void)state;
@@ -765,8 +765,8 @@ proof_of_acceptance_verifies(void **state)
 	assert_int_equal(h_agent_load(&H, B_ID, &b), 0);
 	assert_int_equal(h_agent_connect(&H, &a, 0), 0);
 	h_id(id, 60, 0);
-	assert_int_equal(h_envelope(&a.ks, A_ID, B_ID, id, h_now(),
-	    h_now() + DAY, 0, &buf, &len), 0);
+	assert_int_equal(h_envelope(&a.ks, A_ID, B_ID, id, repat_now_ms(),
+	    repat_now_ms() + DAY, 0, &buf, &len), 0);
 	assert_int_equal(submit_one(&a, buf, len), 0);
 	free(buf);
 	assert_int_equal(repat_client_proof(a.c, id, 0, 3000, &p, err), 0);
@@ -799,8 +799,8 @@ proof_of_acceptance_verifies(void **state)
 	size1 = size;
 	assert_int_equal(repat_client_ping(a.c, 1000, &size, err), 0);
 	h_id(id, 60, 1);
-	assert_int_equal(h_envelope(&a.ks, A_ID, B_ID, id, h_now(),
-	    h_now() + DAY, 0, &buf, &len), 0);
+	assert_int_equal(h_envelope(&a.ks, A_ID, B_ID, id, repat_now_ms(),
+	    repat_now_ms() + DAY, 0, &buf, &len), 0);
 	assert_int_equal(submit_one(&a, buf, len), 0);
 	free(buf);
 	assert_int_equal(repat_client_proof(a.c, NULL, size1, 3000, &p, err),
@@ -816,8 +816,8 @@ proof_of_acceptance_verifies(void **state)
 	/* someone else's message: no proof */
 	assert_int_equal(h_agent_connect(&H, &b, 0), 0);
 	h_id(id, 60, 2);
-	assert_int_equal(h_envelope(&a.ks, A_ID, B_ID, id, h_now(),
-	    h_now() + DAY, 0, &buf, &len), 0);
+	assert_int_equal(h_envelope(&a.ks, A_ID, B_ID, id, repat_now_ms(),
+	    repat_now_ms() + DAY, 0, &buf, &len), 0);
 	assert_int_equal(submit_one(&a, buf, len), 0);
 	free(buf);
 	{
@@ -873,8 +873,8 @@ unacked_message_is_dead_lettered(void **state)
 	drain(&d, &sa, NULL, 600);
 	free(sa.got);
 	h_id(id, 70, 0);
-	assert_int_equal(h_envelope(&a.ks, A_ID, D_ID, id, h_now(),
-	    h_now() + DAY, 0, &x, &xl), 0);
+	assert_int_equal(h_envelope(&a.ks, A_ID, D_ID, id, repat_now_ms(),
+	    repat_now_ms() + DAY, 0, &x, &xl), 0);
 	assert_int_equal(submit_one(&a, x, xl), 0);
 	free(x);
 	/* D takes its deliveries but never acks */
@@ -915,8 +915,8 @@ clock_offset_expires_waiting_messages(void **state)
 	assert_int_equal(h_agent_connect(&H, &a, 0), 0);
 	/* to D, offline, for an hour */
 	h_id(id, 80, 0);
-	assert_int_equal(h_envelope(&a.ks, A_ID, D_ID, id, h_now(),
-	    h_now() + 3600000, 0, &x, &xl), 0);
+	assert_int_equal(h_envelope(&a.ks, A_ID, D_ID, id, repat_now_ms(),
+	    repat_now_ms() + 3600000, 0, &x, &xl), 0);
 	assert_int_equal(submit_one(&a, x, xl), 0);
 	free(x);
 	repat_client_close(a.c);

@@ -35,6 +35,7 @@
 #include <zmq.h>
 
 #include "repat/client.h"
+#include "repat/clock.h"
 #include "repat/codec.h"
 #include "repat/conf.h"
 #include "repat/envelope.h"
@@ -61,15 +62,6 @@ struct agent {
 	char curve[41];		/* the broker's CURVE key */
 	repat_client_t *c;
 };
-
-static inline uint64_t
-h_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static inline void
 h_sleep_ms(int ms)
@@ -422,7 +414,7 @@ h_raw_hello(void *s, struct agent *a, int how)
 	body.curve_key.len = 32;
 	body.broker_key.data = broker;
 	body.broker_key.len = 32;
-	body.time_ms = h_now() - (how == HELLO_SKEW ? 3600000 : 0);
+	body.time_ms = repat_now_ms() - (how == HELLO_SKEW ? 3600000 : 0);
 	repat_encode(&body.base, &bb, &bl);
 	assert_int_equal(repat_sign(a->ks.sign_key, REPAT_PURPOSE_HELLO, bb, bl,
 	    sig), 0);

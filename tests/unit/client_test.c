@@ -75,7 +75,7 @@ no_broker_times_out(void **state)
 	struct agent a;
 	char ep[64], err[REPAT_ERRBUF_LEN];
 	repat_client_t *c;
-	uint64_t t0 = h_now();
+	uint64_t t0 = repat_now_ms();
 
 	(void)state;
 	assert_int_equal(h_agent_load(&H, A_ID, &a), 0);
@@ -84,7 +84,7 @@ no_broker_times_out(void **state)
 	assert_non_null(c);
 	assert_int_equal(repat_client_connect(c, NULL, 800, err),
 	    REPAT_ETIMEOUT);
-	assert_true(h_now() - t0 < 3000);
+	assert_true(repat_now_ms() - t0 < 3000);
 	repat_client_destroy(&c);
 	h_agent_free(&a);
 }
@@ -114,8 +114,8 @@ hello_again_after_broker_restart(void **state)
 		rc = repat_client_ping(a.c, 500, &t, err);
 	assert_int_equal(rc, 0);
 	h_id(id, 1, 1);
-	assert_int_equal(h_envelope(&a.ks, A_ID, B_ID, id, h_now(),
-	    h_now() + DAY, 0, &buf, &len), 0);
+	assert_int_equal(h_envelope(&a.ks, A_ID, B_ID, id, repat_now_ms(),
+	    repat_now_ms() + DAY, 0, &buf, &len), 0);
 	assert_int_equal(repat_client_submit(a.c, buf, len, 5000, &r, err), 0);
 	assert_true(r.receipted);
 	assert_non_null(r.receipt);
@@ -160,8 +160,8 @@ batch_answers_garbage_locally_and_sends_the_rest(void **state)
 	assert_int_equal(h_agent_connect(&H, &a, 0), 0);
 	memset(junk, 0xee, sizeof(junk));
 	h_id(id, 2, 2);
-	assert_int_equal(h_envelope(&a.ks, A_ID, B_ID, id, h_now(),
-	    h_now() + DAY, 0, &buf, &len), 0);
+	assert_int_equal(h_envelope(&a.ks, A_ID, B_ID, id, repat_now_ms(),
+	    repat_now_ms() + DAY, 0, &buf, &len), 0);
 	memset(it, 0, sizeof(it));
 	it[0].bytes = junk;
 	it[0].len = sizeof(junk);
@@ -341,8 +341,8 @@ sender_cache_forgets_after_a_crl_is_installed(void **state)
 			OPENSSL_free(der);
 		}
 		h_id(id, 3, n);
-		assert_int_equal(h_envelope(&a.ks, A_ID, B_ID, id, h_now(),
-		    h_now() + DAY, 0, &buf, &len), 0);
+		assert_int_equal(h_envelope(&a.ks, A_ID, B_ID, id, repat_now_ms(),
+		    repat_now_ms() + DAY, 0, &buf, &len), 0);
 		assert_int_equal(repat_client_submit(a.c, buf, len, 5000, &r,
 		    err), 0);
 		assert_true(r.receipted);

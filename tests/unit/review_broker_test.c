@@ -50,8 +50,8 @@ envelope(const struct repat_keystore *signer, const char *recipient,
 	h.type = type;
 	h.sender = (char *)signer->id.agent_id;
 	h.recipient = (char *)recipient;
-	h.created_ms = h_now();
-	h.expires_ms = expires != 0 ? expires : h_now() + DAY;
+	h.created_ms = repat_now_ms();
+	h.expires_ms = expires != 0 ? expires : repat_now_ms() + DAY;
 	h.facts = &facts;
 	assert_int_equal(h_sign_header(signer, &h, 0x22, out, outlen), 0);
 }
@@ -301,7 +301,7 @@ ack_unknown_fields_not_copied_into_notices(void **state)
 	/* a valid signed ack, with 60 kB of unknown field 50 after it */
 	ab.recipient = b.ks.id.agent_id;
 	ab.up_to_seq = seq;
-	ab.time_ms = h_now();
+	ab.time_ms = repat_now_ms();
 	repat_encode(&ab.base, &body, &bl);
 	assert_int_equal(repat_sign(b.ks.sign_key, REPAT_PURPOSE_ACK, body, bl,
 	    sig), 0);
