@@ -1,6 +1,7 @@
 /*
  * cli.c: helpers every subcommand shares (see cli.h).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -225,6 +226,19 @@ cli_message_getopt(int argc, char **argv, const struct option *opts,
 	    message_opt(c, optarg, m))
 		;
 	return c;
+}
+
+int
+cli_parse_expires_days(const char *arg, long *days)
+{
+	char *end;
+
+	errno = 0;
+	*days = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || *days < 1 ||
+	    *days > 3650)
+		return -1;
+	return 0;
 }
 
 int

@@ -114,6 +114,9 @@ struct cli_message_opts {
 	{ "operator", required_argument, NULL, 'p' }, \
 	{ "passphrase-file", required_argument, NULL, 'P' }
 
+/* --expires-days N: 0 when N is a whole number from 1 to 3650, else -1. */
+int cli_parse_expires_days(const char *arg, long *days);
+
 /*
  * getopt_long(argc, argv, "", opts) that stores the message options in m
  * itself: the next option of the command's own, or -1 at the end.

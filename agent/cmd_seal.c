@@ -76,7 +76,11 @@ parse_seal_args(int argc, char **argv, struct seal_args *a)
 		switch (c) {
 		case 'o': a->out = optarg; break;
 		case 'C': a->to_cert = optarg; break;
-		case 'e': m->expires_days = strtol(optarg, NULL, 10); break;
+		case 'e':
+			if (cli_parse_expires_days(optarg, &m->expires_days))
+				return cli_usage("seal", "--expires-days must "
+				    "be 1 to 3650");
+			break;
 		default: return cli_usage("seal", "unknown option");
 		}
 	}
@@ -86,8 +90,6 @@ parse_seal_args(int argc, char **argv, struct seal_args *a)
 	if (!m->to || !m->type || !m->case_ref || !m->form || !a->out)
 		return cli_usage("seal", "--to, --type, --case, --form and "
 		    "--out are required");
-	if (m->expires_days < 0 || m->expires_days > 3650)
-		return cli_usage("seal", "--expires-days must be 1 to 3650");
 	return REPAT_EXIT_OK;
 }
 

@@ -96,7 +96,6 @@ parse_send_args(const char *cmd, int argc, char **argv, struct send_args *a)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cli_message_opts *m = &a->m;
-	char *end;
 	int c;
 
 	memset(a, 0, sizeof(*a));
@@ -110,9 +109,7 @@ parse_send_args(const char *cmd, int argc, char **argv, struct send_args *a)
 			a->cc[a->ncc++] = optarg;
 			break;
 		case 'e':
-			m->expires_days = strtol(optarg, &end, 10);
-			if (*end != '\0' || m->expires_days < 1 ||
-			    m->expires_days > 3650)
+			if (cli_parse_expires_days(optarg, &m->expires_days))
 				return cli_usage(cmd, "--expires-days must be "
 				    "1 to 3650");
 			break;

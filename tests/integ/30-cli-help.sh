@@ -27,6 +27,11 @@ mkdir -p "$T/agent"
 expect_usage send --dir "$T/agent"
 expect_usage send --dir "$T/agent" --to MM.DSW --type case_referral \
     --case TH-2026-000001 --form x.json --expires-days 0
+for days in 0 5x 3651; do
+	expect_usage seal --dir "$T/agent" --to MM.DSW --type case_referral \
+	    --case TH-2026-000001 --form x.json --out x.sealed \
+	    --expires-days "$days"
+done
 expect_usage send --dir "$T/agent" --to MM.DSW --type no_such_type \
     --case TH-2026-000001 --form x.json
 expect_usage send --dir "$T/agent" --to MM.DSW --type case_referral \
