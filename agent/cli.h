@@ -98,8 +98,8 @@ struct cli_message_opts {
 
 /*
  * Their getopt_long entries, for the head of a command's table. Each
- * command parses --expires-days ('e') itself: `seal` has always taken 0
- * (no expiry) and trailing text, `send` and `reply` refuse them.
+ * command checks --expires-days ('e') with cli_parse_expires_days, so that
+ * its usage error names the command.
  */
 #define CLI_MESSAGE_OPTIONS \
 	{ "dir", required_argument, NULL, 'd' }, \

@@ -196,9 +196,11 @@ cmd_sync(int argc, char **argv)
 	/*
 	 * Before the deliveries: they are verified with the CRLs the
 	 * directory brings (a sender revoked since, or every sender of a
-	 * country whose CRL here went stale).
+	 * country whose CRL here went stale), and even when a submit went
+	 * unanswered: a delivery checked against a stale CRL is kept
+	 * quarantined for good.
 	 */
-	if (rc == REPAT_EXIT_OK && s.client != NULL) {
+	if (s.client != NULL) {
 		if (session_refresh_directory(&s, &sd, err) == REPAT_OK)
 			dir_done = true;
 		else

@@ -746,6 +746,10 @@ install_crls(struct agent_session *s, const Repat__Directory *d,
 		    d->crls[i].len, why);
 		if (rc == REPAT_OK) {
 			sd->crls_updated++;
+		} else if (rc == REPAT_EIO || rc == REPAT_EFULL) {
+			sd->crls_updated++;	/* in use, not saved */
+			fprintf(stderr, "repat %s: warning: CRL %zu from the "
+			    "broker: %s\n", s->cmd, i, why);
 		} else if (rc != REPAT_EEXIST) {
 			sd->crls_refused++;
 			fprintf(stderr, "repat %s: warning: CRL %zu from the "

@@ -12,10 +12,13 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -570,6 +573,47 @@ check_replacement(struct trust_ca *e, X509_CRL *crl, const uint8_t *der,
 	return 0;
 }
 
+/*
+ * Another process of the same agent (a long-lived `repat watch`, a sync
+ * from cron, an operator copying a file by hand) may have saved a newer
+ * CRL since this one loaded the bundle: when the file at path verifies
+ * and is newer than the one e holds, e takes it. Called under the
+ * folder's lock, so the offer is then weighed against the newest CRL
+ * held anywhere and no process writes an older CRL over a newer one.
+ */
+static void
+adopt_newer_on_disk(repat_trust_t *trust, struct trust_ca *e,
+    const char *path)
+{
+	char ignored[REPAT_ERRBUF_LEN];
+	X509_CRL *disk = NULL;
+
+	if (load_crl_file(path, &disk, ignored) == 0 &&
+	    check_crl(disk, e->cert, e->country, ignored) == 0 &&
+	    (e->crl == NULL || crl_newer(disk, e->crl))) {
+		set_crl(e, disk);
+		trust->generation++;
+		return;
+	}
+	X509_CRL_free(disk);
+}
+
+/* An exclusive flock on the folder dir: its fd, or -1. */
+static int
+lock_dir(const char *dir, char *errbuf)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+		repat_errf(errbuf, REPAT_EIO, "%s: cannot lock: %s", dir,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int
 repat_trust_add_crl(repat_trust_t *trust, const uint8_t *der, size_t len,
     char *errbuf)
@@ -577,8 +621,8 @@ repat_trust_add_crl(repat_trust_t *trust, const uint8_t *der, size_t len,
 	const unsigned char *p = der;
 	struct trust_ca *e;
 	X509_CRL *crl;
-	char cc[3], *path;
-	int rc;
+	char cc[3], *path = NULL, why[REPAT_ERRBUF_LEN];
+	int rc, lock = -1;
 
 	if (der == NULL || len == 0 || len > CRL_MAX_BYTES)
 		return repat_errf(errbuf, REPAT_EDECODE, "CRL is empty or "
@@ -595,17 +639,29 @@ repat_trust_add_crl(repat_trust_t *trust, const uint8_t *der, size_t len,
 		    "pinned CA");
 		goto done;
 	}
+	path = repat_xasprintf("%s/%s.crl", trust->dir, cc);
+	if ((lock = lock_dir(trust->dir, errbuf)) < 0) {
+		rc = REPAT_EIO;
+		goto done;
+	}
+	adopt_newer_on_disk(trust, e, path);
 	if ((rc = check_replacement(e, crl, der, len, errbuf)) != 0)
 		goto done;
-	path = repat_xasprintf("%s/%s.crl", trust->dir, cc);
-	rc = repat_pki_write_pem(path, crl, REPAT_PEM_CRL, errbuf);
-	free(path);
-	if (rc != 0)
-		goto done;
+	rc = repat_pki_write_pem(path, crl, REPAT_PEM_CRL, why);
+	/*
+	 * Used from now on even when it could not be saved: a revocation
+	 * must not be ignored for want of disk space. The caller says so.
+	 */
 	set_crl(e, crl);
 	crl = NULL;
 	trust->generation++;
+	if (rc != 0)
+		repat_errf(errbuf, rc, "the CRL of %s verified and is used "
+		    "until this command ends, but was NOT saved: %s", cc, why);
 done:
+	if (lock >= 0)
+		close(lock);
+	free(path);
 	X509_CRL_free(crl);
 	return rc;
 }

@@ -159,8 +159,11 @@ int repat_trust_verify_own_pair(repat_trust_t *trust, X509 *sign_cert,
  * Returns 0 when installed; REPAT_EEXIST when it is byte for byte the CRL
  * held (nothing to say); REPAT_EEXPIRED when it is past its next update or
  * not newer; REPAT_EDECODE, REPAT_ECERT or REPAT_ESIG when it does not
- * decode or no pinned CA signed it; REPAT_EIO when it cannot be saved.
- * Single-threaded: no other thread may use trust meanwhile.
+ * decode or no pinned CA signed it; REPAT_EIO or REPAT_EFULL when it
+ * verified and is used from now on but could not be saved (errbuf says
+ * so). The folder is locked meanwhile, and a newer CRL another process
+ * saved there is taken first, so an offer never writes an older CRL over
+ * a newer one. Single-threaded: no other thread may use trust meanwhile.
  */
 int repat_trust_add_crl(repat_trust_t *trust, const uint8_t *der, size_t len,
     char *errbuf);

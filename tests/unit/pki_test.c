@@ -648,6 +648,87 @@ own_pair_with_a_stale_crl(void **state)
 	X509_free(re);
 }
 
+/*
+ * Two processes of one agent: a long-running watch loaded N0, a sync then
+ * installed N2 (a revocation). Offered the routine N1 (newer than the
+ * watch's N0, older than N2), the watch must not write it over N2: it
+ * takes N2 from the folder instead and refuses N1.
+ */
+static void
+crl_offer_never_rolls_the_folder_back(void **state)
+{
+	struct fixture *f = *state;
+	char err[REPAT_ERRBUF_LEN];
+	unsigned char *n1, *n2;
+	size_t l1, l2;
+	repat_trust_t *watch, *sync, *later;
+	X509 *s, *e;
+
+	issue(f, f->th, "TH.DATIP", REPAT__ROLE__ROLE_FOCAL_POINT, &s, &e);
+	copy_crl(f, "TH");
+	watch = load_trust(f);		/* N0 */
+	assert_int_equal(repat_ca_crl(f->th, 30, err), 0);
+	l1 = ca_crl_der(f->th, &n1);	/* N1: a routine re-sign */
+	assert_int_equal(repat_ca_revoke(f->th, s, -1, err), 0);
+	l2 = ca_crl_der(f->th, &n2);	/* N2: revokes TH.DATIP */
+	sync = load_trust(f);
+	assert_int_equal(repat_trust_add_crl(sync, n2, l2, err), 0);
+	assert_int_equal(repat_trust_add_crl(watch, n1, l1, err),
+	    REPAT_EEXPIRED);
+	/* the watch uses N2 now, and the folder still holds it */
+	assert_int_equal(repat_trust_verify(watch, s, now_ms(), NULL, err),
+	    REPAT_EREVOKED);
+	later = load_trust(f);
+	assert_int_equal(repat_trust_verify(later, s, now_ms(), NULL, err),
+	    REPAT_EREVOKED);
+	repat_trust_destroy(&later);
+	repat_trust_destroy(&watch);
+	repat_trust_destroy(&sync);
+	OPENSSL_free(n1);
+	OPENSSL_free(n2);
+	X509_free(s);
+	X509_free(e);
+}
+
+/*
+ * A CRL that verifies but cannot be saved (here trust/TH.crl has become a
+ * folder, which no rename can replace) is still used by the process that
+ * holds it: a revocation is not ignored for want of disk space.
+ */
+static void
+crl_not_saved_is_still_used(void **state)
+{
+	struct fixture *f = *state;
+	char err[REPAT_ERRBUF_LEN];
+	unsigned char *n1;
+	size_t l1;
+	repat_trust_t *t;
+	char *path = repat_xasprintf("%s/trust/TH.crl", f->top);
+	char *inside = repat_xasprintf("%s/keep", path);
+	X509 *s, *e;
+	int rc;
+
+	issue(f, f->th, "TH.DATIP", REPAT__ROLE__ROLE_FOCAL_POINT, &s, &e);
+	copy_crl(f, "TH");
+	t = load_trust(f);
+	assert_int_equal(repat_ca_revoke(f->th, s, -1, err), 0);
+	l1 = ca_crl_der(f->th, &n1);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(mkdir(inside, 0700), 0);
+	rc = repat_trust_add_crl(t, n1, l1, err);
+	assert_true(rc == REPAT_EIO || rc == REPAT_EFULL);
+	assert_non_null(strstr(err, "NOT saved"));
+	assert_int_equal(repat_trust_verify(t, s, now_ms(), NULL, err),
+	    REPAT_EREVOKED);
+	repat_trust_destroy(&t);
+	OPENSSL_free(n1);
+	X509_free(s);
+	X509_free(e);
+	free(inside);
+	free(path);
+}
+
 static X509_REQ *
 request_with_ou(EVP_PKEY *key, const char *id, const char *ou)
 {
@@ -994,6 +1075,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(crl_freshness, setup, teardown),
 		cmocka_unit_test_setup_teardown(crl_offered_over_the_network,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    crl_offer_never_rolls_the_folder_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(crl_not_saved_is_still_used,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(own_pair_with_a_stale_crl,
 		    setup, teardown),
