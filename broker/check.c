@@ -9,14 +9,18 @@
  *      checkpoint and the one kept beside the database), with the same
  *      code as `repat audit verify`, so operator and auditor agree;
  *   3. the accepted messages against the audit log (check_messages);
- *   4. every delivery stream without holes;
+ *   4. every delivery stream without holes, each row delivered exactly
+ *      when acknowledged;
  *   5. every payload still held listed once for the retention sweep.
  *
- * Steps 1 and 2 catch damage to the file and to the log; step 3 catches
- * what a hand with the sqlite3 CLI can do to well-formed rows that the
- * log does not cover by itself: an envelope altered, a message row
- * deleted, one slipped in, or a payload dropped before its delivery.
+ * Steps 1 and 2 catch damage to the file and to the log; steps 3 and 4
+ * catch what a hand with the sqlite3 CLI can do to well-formed rows that
+ * the log does not cover by itself: an envelope altered, a message row
+ * deleted, one slipped in, its sender, recipient or type rewritten, a
+ * payload dropped without a purge, a message marked delivered that its
+ * recipient never acknowledged.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +36,11 @@
 #include "repat/mem.h"
 #include "repat/pki.h"
 
-/* Every stream 1..next_seq-1 has exactly its rows. */
+/*
+ * Every stream 1..next_seq-1 has exactly its rows, and a row is marked
+ * delivered exactly when the recipient acknowledged it: an ack marks
+ * every row up to its number in the same transaction (deliver.c).
+ */
 static int
 check_streams(sqlite3 *db, char *err)
 {
@@ -51,6 +59,20 @@ check_streams(sqlite3 *db, char *err)
 			    "stream of %s has a hole or extra rows",
 			    (const char *)sqlite3_column_text(st, 0));
 	}
+	sqlite3_finalize(st);
+	if (rc != 0)
+		return rc;
+	st = repat_db_prepare(db, "SELECT q.recipient, q.seq, q.state,"
+	    " a.acked_seq FROM queue q JOIN agents a ON a.id = q.recipient"
+	    " WHERE (q.state = 1) != (q.seq <= a.acked_seq) LIMIT 1");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		rc = repat_errf(err, REPAT_ECORRUPT, "seq %lld of %s's stream "
+		    "is marked %s, but %s acknowledged up to %lld",
+		    sqlite3_column_int64(st, 1),
+		    (const char *)sqlite3_column_text(st, 0),
+		    sqlite3_column_int(st, 2) == 1 ? "delivered" : "pending",
+		    (const char *)sqlite3_column_text(st, 0),
+		    sqlite3_column_int64(st, 3));
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -130,10 +152,22 @@ column_id(sqlite3_stmt *st, int col, char hex[33])
 	return repat_hex(sqlite3_column_blob(st, col), 16, hex);
 }
 
+/* True when column col of st is the text want (NULL matches NULL). */
+static bool
+column_is(sqlite3_stmt *st, int col, const char *want)
+{
+	const char *have = (const char *)sqlite3_column_text(st, col);
+
+	if (have == NULL || want == NULL)
+		return have == want;
+	return strcmp(have, want) == 0;
+}
+
 /*
  * One AUDIT_ACCEPTED entry against the messages table: the message it
- * names is stored, with the content hash the entry recorded. The log is
- * verified before this runs, so the entry is the reference.
+ * names is stored, with the content hash, sender, recipient and type the
+ * entry recorded. The log is verified before this runs, so the entry is
+ * the reference.
  */
 static int
 check_accepted(sqlite3_stmt *find, const Repat__AuditEntry *e, char *err)
@@ -164,22 +198,56 @@ check_accepted(sqlite3_stmt *find, const Repat__AuditEntry *e, char *err)
 		    "audit entry %lld, but was accepted in entry %llu", hex,
 		    sqlite3_column_int64(find, 1),
 		    (unsigned long long)e->index);
+	else if (!column_is(find, 2, e->sender) ||
+	    !column_is(find, 3, e->recipient) ||
+	    (e->has_type && sqlite3_column_int(find, 4) != (int)e->type))
+		rc = repat_errf(err, REPAT_ECORRUPT, "message %s: its stored "
+		    "sender, recipient or type is not what audit entry %llu "
+		    "accepted", hex, (unsigned long long)e->index);
 	sqlite3_reset(find);
 	return rc;
 }
 
-/* Each acceptance in the log has its message row; returns their count. */
+/* What the walk of the log gathers for the checks of the rows. */
+struct log_facts {
+	uint64_t accepted;		/* AUDIT_ACCEPTED entries */
+	uint8_t (*purged)[16];		/* ids of AUDIT_PURGED entries */
+	size_t npurged;
+	size_t cap;
+};
+
+static void
+add_purged(struct log_facts *lf, const Repat__AuditEntry *e)
+{
+	if (!e->has_message_id || e->message_id.len != 16)
+		return;
+	if (lf->npurged == lf->cap) {
+		lf->cap = lf->cap ? lf->cap * 2 : 256;
+		lf->purged = repat_xrealloc(lf->purged, lf->cap * 16);
+	}
+	memcpy(lf->purged[lf->npurged++], e->message_id.data, 16);
+}
+
 static int
-check_log_to_rows(sqlite3 *db, uint64_t *accepted, char *err)
+cmp_id(const void *a, const void *b)
+{
+	return memcmp(a, b, 16);
+}
+
+/*
+ * Each acceptance in the log has its message row; counts the acceptances
+ * and gathers the purges, sorted, into lf.
+ */
+static int
+check_log_to_rows(sqlite3 *db, struct log_facts *lf, char *err)
 {
 	Repat__AuditEntry *e;
 	sqlite3_stmt *entries, *find;
 	int rc = REPAT_OK;
 
-	*accepted = 0;
 	entries = repat_db_prepare(db, "SELECT entry FROM audit ORDER BY idx");
-	find = repat_db_prepare(db, "SELECT hash, audit_idx FROM messages"
-	    " WHERE id = ?1");
+	find = repat_db_prepare(db, "SELECT hash, audit_idx, sender,"
+	    " recipient, type FROM messages WHERE id = ?1");
 	while (rc == 0 && sqlite3_step(entries) == SQLITE_ROW) {
 		if (REPAT_DECODE(Repat__AuditEntry, audit_entry,
 		    sqlite3_column_blob(entries, 0),
@@ -191,12 +259,39 @@ check_log_to_rows(sqlite3 *db, uint64_t *accepted, char *err)
 		}
 		if (e->kind == REPAT__AUDIT_KIND__AUDIT_ACCEPTED) {
 			rc = check_accepted(find, e, err);
-			(*accepted)++;
+			lf->accepted++;
+		} else if (e->kind == REPAT__AUDIT_KIND__AUDIT_PURGED) {
+			add_purged(lf, e);
 		}
 		repat_msg_free(e);
 	}
 	sqlite3_finalize(entries);
 	sqlite3_finalize(find);
+	if (lf->npurged > 0)
+		qsort(lf->purged, lf->npurged, 16, cmp_id);
+	return rc;
+}
+
+/* Each payload gone was purged by the broker, which audits every purge. */
+static int
+check_purged(sqlite3 *db, const struct log_facts *lf, char *err)
+{
+	sqlite3_stmt *st;
+	char hex[33];
+	int rc = REPAT_OK;
+
+	st = repat_db_prepare(db, "SELECT id FROM messages"
+	    " WHERE envelope IS NULL");
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 0) == 16 && lf->npurged > 0 &&
+		    bsearch(sqlite3_column_blob(st, 0), lf->purged,
+		    lf->npurged, 16, cmp_id) != NULL)
+			continue;
+		rc = repat_errf(err, REPAT_ECORRUPT, "message %s: its "
+		    "envelope is gone, but the audit log records no purge of "
+		    "it", column_id(st, 0, hex));
+	}
+	sqlite3_finalize(st);
 	return rc;
 }
 
@@ -255,32 +350,40 @@ check_waiting(sqlite3 *db, char *err)
 /*
  * The accepted messages against the audit log, both ways: every
  * acceptance has its row with the same hash, and there are no other rows
- * (ids are unique, so equal counts mean one row per acceptance).
+ * (ids are unique, so equal counts mean one row per acceptance); every
+ * payload gone was purged.
  */
 static int
 check_messages(sqlite3 *db, char *err)
 {
+	struct log_facts lf;
 	sqlite3_stmt *st;
-	uint64_t accepted, stored = 0;
+	uint64_t stored = 0;
 	int rc;
 
-	if ((rc = check_log_to_rows(db, &accepted, err)) != 0)
-		return rc;
+	memset(&lf, 0, sizeof(lf));
+	if ((rc = check_log_to_rows(db, &lf, err)) != 0)
+		goto out;
 	st = repat_db_prepare(db, "SELECT count(*) FROM messages");
 	if (sqlite3_step(st) == SQLITE_ROW)
 		stored = (uint64_t)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	if (stored != accepted)
-		return repat_errf(err, REPAT_ECORRUPT, "%llu messages are "
+	if (stored != lf.accepted) {
+		rc = repat_errf(err, REPAT_ECORRUPT, "%llu messages are "
 		    "stored but the audit log accepted %llu: rows were added "
 		    "outside the broker", (unsigned long long)stored,
-		    (unsigned long long)accepted);
+		    (unsigned long long)lf.accepted);
+		goto out;
+	}
 	if ((rc = check_envelopes(db, err)) != 0 ||
-	    (rc = check_waiting(db, err)) != 0)
-		return rc;
-	printf("messages: %llu accepted, each stored as accepted\n",
-	    (unsigned long long)accepted);
-	return REPAT_OK;
+	    (rc = check_waiting(db, err)) != 0 ||
+	    (rc = check_purged(db, &lf, err)) != 0)
+		goto out;
+	printf("messages: %llu accepted, each stored as accepted, %zu "
+	    "purges\n", (unsigned long long)lf.accepted, lf.npurged);
+out:
+	free(lf.purged);
+	return rc;
 }
 
 int

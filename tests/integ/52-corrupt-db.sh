@@ -19,7 +19,12 @@
 #   deleted    a message row deleted;
 #   added      a copy of a message row slipped in under a new id;
 #   dropped    the envelope of a message still waiting for delivery set
-#              to NULL, as if purged early.
+#              to NULL, as if purged early;
+#   sender     a message's sender rewritten;
+#   delivered  a message marked delivered that its recipient never
+#              acknowledged;
+#   unaudited  a message marked delivered and acknowledged, its payload
+#              then removed with no AUDIT_PURGED entry.
 set -u
 . "${REPAT_TOP:-.}/tests/integ/lib.sh"
 command -v python3 >/dev/null || { echo "SKIP: python3 is needed to damage the file"; exit 0; }
@@ -142,4 +147,14 @@ sql_damage added "CREATE TEMP TABLE t AS SELECT * FROM messages LIMIT 1;
     INSERT INTO messages SELECT * FROM t;" "rows were added"
 sql_damage dropped "UPDATE messages SET envelope = NULL
     WHERE rowid = (SELECT min(rowid) FROM messages);" "envelope is gone"
-
+sql_damage sender "UPDATE messages SET sender = 'TH.NOBODY'
+    WHERE rowid = (SELECT min(rowid) FROM messages);" "sender, recipient or type"
+sql_damage delivered "UPDATE queue SET state = 1 WHERE kind = 0
+    AND seq = (SELECT max(seq) FROM queue WHERE kind = 0);" "marked delivered"
+sql_damage unaudited "UPDATE queue SET state = 1 WHERE recipient = 'MM.DSW'
+    AND seq = 1;
+    UPDATE agents SET acked_seq = 1 WHERE id = 'MM.DSW';
+    UPDATE messages SET envelope = NULL WHERE id = (SELECT message_id
+    FROM queue WHERE recipient = 'MM.DSW' AND seq = 1);
+    DELETE FROM held WHERE message_id = (SELECT message_id FROM queue
+    WHERE recipient = 'MM.DSW' AND seq = 1);" "records no purge"
