@@ -49,7 +49,9 @@ static const char show_help[] =
 "(who, when). --out FILE writes the form JSON to FILE (mode 0600)\n"
 "instead of printing it: decrypted personal data then IS on disk, so\n"
 "delete the file when done. Sent messages show their header and status\n"
-"only: their form is sealed to the recipient.\n"
+"only: their form is sealed to the recipient. A delivery quarantined on\n"
+"arrival is opened only once it verifies against the trust bundle as it\n"
+"is now (e.g. after a stale CRL was replaced), with a note.\n"
 "\n"
 "example:\n"
 "  repat show --dir region/agents/MM.DSW 0f3c9a1b2c3d4e5f60718293a4b5c6d7\n";
@@ -297,14 +299,18 @@ show_message(struct agent_session *s, struct ls_msg *m,
 	ProtobufCMessage *form = NULL;
 	char err[REPAT_ERRBUF_LEN] = "", *op = NULL, hex[33];
 	const char *viewer;
+	bool quarantined;
 	int rc;
 
 	memset(&v, 0, sizeof(v));
 	memset(&report, 0, sizeof(report));
-	if (!m->sent && strcmp(m->status, LS_UNVERIFIED) == 0)
-		return cli_fail("show", REPAT_EXIT_UNTRUSTED, "NOT "
-		    "TRUSTWORTHY: this delivery was quarantined: %s",
-		    m->reason);
+	/*
+	 * A quarantined delivery is checked again against the trust bundle
+	 * as it is now: one that failed only for a CRL gone stale at the
+	 * time (or a CA pinned since) is readable once a fresh CRL is in;
+	 * a bad signature, a revocation or another recipient still fail.
+	 */
+	quarantined = !m->sent && strcmp(m->status, LS_UNVERIFIED) == 0;
 	if ((rc = session_keys(s)) != 0)
 		return rc;
 	rc = repat_envelope_verify(s->ks.trust, m->envelope, m->envelope_len,
@@ -323,11 +329,25 @@ show_message(struct agent_session *s, struct ls_msg *m,
 			    "certificate has expired since; it was valid when "
 			    "the broker accepted the message\n");
 	}
+	if (rc == REPAT_OK && quarantined &&
+	    strcmp(v.header->recipient, s->agent_id) != 0)
+		rc = repat_errf(err, REPAT_ECERT, "addressed to %s, not to "
+		    "this agent", v.header->recipient);
+	if (rc != REPAT_OK && quarantined) {
+		rc = cli_fail("show", REPAT_EXIT_UNTRUSTED, "NOT "
+		    "TRUSTWORTHY: this delivery was quarantined: %s (now: %s)",
+		    m->reason, err);
+		goto out;
+	}
 	if (rc != REPAT_OK) {
 		rc = cli_fail("show", REPAT_EXIT_UNTRUSTED, "NOT TRUSTWORTHY "
 		    "now: %s", err);
 		goto out;
 	}
+	if (quarantined)
+		fprintf(stderr, "repat show: note: this delivery was "
+		    "quarantined when it arrived (%s); it verifies now "
+		    "against the current trust bundle\n", m->reason);
 	if (!m->sent && repat_envelope_open(&s->ks, &v, &form, &op, &report,
 	    err) != REPAT_OK) {
 		if (report.n > 0)
