@@ -230,14 +230,11 @@ mark_delivered(struct broker *b, const char *agent, uint64_t from,
     uint64_t to)
 {
 	sqlite3_stmt *st = store_stmt(&b->store, ST_Q_DELIVERED);
-	int rc;
 
 	sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)from);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)to);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? REPAT_OK : repat_db_err(rc);
+	return repat_db_step_done(st);
 }
 
 static int

@@ -221,15 +221,6 @@ bind_held(sqlite3_stmt *st, const char *group, const struct row *r)
 }
 
 static int
-step_done(sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? REPAT_OK : repat_db_err(rc);
-}
-
-static int
 purge_one(struct sweep *s, const char *group, const struct row *r,
     const struct repat_verified *v)
 {
@@ -239,10 +230,10 @@ purge_one(struct sweep *s, const char *group, const struct row *r,
 
 	sqlite3_reset(s->clear);
 	sqlite3_bind_blob(s->clear, 1, r->id, 16, SQLITE_STATIC);
-	if ((rc = step_done(s->clear)) != 0)
+	if ((rc = repat_db_step_done(s->clear)) != 0)
 		return rc;
 	bind_held(s->unhold, group, r);
-	if ((rc = step_done(s->unhold)) != 0)
+	if ((rc = repat_db_step_done(s->unhold)) != 0)
 		return rc;
 	audit_case_hash(&s->b->audit, v->header->case_ref, case_hash);
 	e.kind = REPAT__AUDIT_KIND__AUDIT_PURGED;
@@ -276,7 +267,7 @@ purge_or_file(struct sweep *s, const struct row *r,
 		return purge_one(s, HELD_UNFILED, r, v);
 	bind_held(s->file, HELD_UNFILED, r);
 	sqlite3_bind_text(s->file, 4, id, -1, SQLITE_STATIC);
-	return step_done(s->file);
+	return repat_db_step_done(s->file);
 }
 
 /*

@@ -411,22 +411,9 @@ store_rollback(struct store *st)
 	st->in_tx = false;
 }
 
-/* Runs statement i, which returns no row; SQLite's result code. */
-static int
-run_stmt(struct store *st, int i)
-{
-	sqlite3_stmt *s = store_stmt(st, i);
-	int rc = sqlite3_step(s);
-
-	sqlite3_reset(s);
-	return rc;
-}
-
 int
 store_savepoint(struct store *st)
 {
-	int rc;
-
 	/*
 	 * SQLite may roll the whole transaction back by itself on
 	 * SQLITE_FULL, IOERR, BUSY or NOMEM. A SAVEPOINT then would open a
@@ -440,21 +427,20 @@ store_savepoint(struct store *st)
 		    "SQLite; dropping the rest of the group");
 		return REPAT_EDB;
 	}
-	rc = run_stmt(st, ST_SAVEPOINT);
-	return rc == SQLITE_DONE ? REPAT_OK : repat_db_err(rc);
+	return repat_db_step_done(store_stmt(st, ST_SAVEPOINT));
 }
 
 void
 store_release(struct store *st)
 {
-	(void)run_stmt(st, ST_RELEASE);
+	(void)repat_db_step_done(store_stmt(st, ST_RELEASE));
 }
 
 void
 store_rollback_to(struct store *st)
 {
-	(void)run_stmt(st, ST_ROLLBACK_TO);
-	(void)run_stmt(st, ST_RELEASE);
+	(void)repat_db_step_done(store_stmt(st, ST_ROLLBACK_TO));
+	(void)repat_db_step_done(store_stmt(st, ST_RELEASE));
 }
 
 int
@@ -485,13 +471,10 @@ store_meta_put(struct store *st, const char *name, const uint8_t *v,
     size_t len)
 {
 	sqlite3_stmt *s = store_stmt(st, ST_META_PUT);
-	int rc;
 
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 2, v, (int)len, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? REPAT_OK : repat_db_err(rc);
+	return repat_db_step_done(s);
 }
 
 int
@@ -521,7 +504,6 @@ store_agent_put(struct store *st, const struct repat_identity *id,
 {
 	struct agent_row a;
 	sqlite3_stmt *s;
-	int rc;
 
 	*created = store_agent_get(st, id->agent_id, &a) == REPAT_ENOENT;
 	s = store_stmt(st, ST_AGENT_PUT);
@@ -532,9 +514,7 @@ store_agent_put(struct store *st, const struct repat_identity *id,
 	sqlite3_bind_blob(s, 5, enc_der, (int)enc_len, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 6, pub, 32, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 7, (sqlite3_int64)now_ms);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? REPAT_OK : repat_db_err(rc);
+	return repat_db_step_done(s);
 }
 
 int
@@ -551,9 +531,7 @@ store_next_seq(struct store *st, const char *recipient, uint64_t *seq)
 	}
 	*seq = (uint64_t)sqlite3_column_int64(s, 0);
 	/* RETURNING: the row change happens when the statement completes. */
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? REPAT_OK : repat_db_err(rc);
+	return repat_db_step_done(s);
 }
 
 int

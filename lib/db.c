@@ -28,6 +28,15 @@ repat_db_err(int sqlite_rc)
 }
 
 int
+repat_db_step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? REPAT_OK : repat_db_err(rc);
+}
+
+int
 repat_db_exec(sqlite3 *db, const char *sql, char *errbuf)
 {
 	char *msg = NULL;

@@ -549,6 +549,14 @@ crl_newer(X509_CRL *a, X509_CRL *b)
  * byte the one held is the everyday case of a sync: REPAT_EEXIST, said
  * first so it costs no signature check.
  */
+/* True when e holds a CRL whose DER is der. */
+static bool
+holds_der(const struct trust_ca *e, const uint8_t *der, size_t len)
+{
+	return e->crl != NULL && e->crl_der_len == len &&
+	    memcmp(e->crl_der, der, len) == 0;
+}
+
 static int
 check_replacement(struct trust_ca *e, X509_CRL *crl, const uint8_t *der,
     size_t len, char *errbuf)
@@ -556,8 +564,7 @@ check_replacement(struct trust_ca *e, X509_CRL *crl, const uint8_t *der,
 	time_t now = time(NULL);
 	int rc;
 
-	if (e->crl != NULL && e->crl_der_len == len &&
-	    memcmp(e->crl_der, der, len) == 0)
+	if (holds_der(e, der, len))
 		return repat_errf(errbuf, REPAT_EEXIST, "the CRL of %s is the "
 		    "one held", e->country);
 	if ((rc = check_crl(crl, e->cert, e->country, errbuf)) != 0)
@@ -639,15 +646,19 @@ repat_trust_add_crl(repat_trust_t *trust, const uint8_t *der, size_t len,
 		    "pinned CA");
 		goto done;
 	}
-	path = repat_xasprintf("%s/%s.crl", trust->dir, cc);
-	if ((lock = lock_dir(trust->dir, errbuf)) < 0) {
-		rc = REPAT_EIO;
+	/* The everyday sync offers the CRL held: no need for the folder. */
+	if (holds_der(e, der, len)) {
+		rc = check_replacement(e, crl, der, len, errbuf);
 		goto done;
 	}
-	adopt_newer_on_disk(trust, e, path);
+	path = repat_xasprintf("%s/%s.crl", trust->dir, cc);
+	if ((lock = lock_dir(trust->dir, why)) >= 0)
+		adopt_newer_on_disk(trust, e, path);
 	if ((rc = check_replacement(e, crl, der, len, errbuf)) != 0)
 		goto done;
-	rc = repat_pki_write_pem(path, crl, REPAT_PEM_CRL, why);
+	/* Unlocked, another process may be writing: do not save. */
+	rc = lock >= 0 ? repat_pki_write_pem(path, crl, REPAT_PEM_CRL, why) :
+	    REPAT_EIO;
 	/*
 	 * Used from now on even when it could not be saved: a revocation
 	 * must not be ignored for want of disk space. The caller says so.
@@ -657,7 +668,7 @@ repat_trust_add_crl(repat_trust_t *trust, const uint8_t *der, size_t len,
 	trust->generation++;
 	if (rc != 0)
 		repat_errf(errbuf, rc, "the CRL of %s verified and is used "
-		    "until this command ends, but was NOT saved: %s", cc, why);
+		    "by this process, but was NOT saved: %s", cc, why);
 done:
 	if (lock >= 0)
 		close(lock);

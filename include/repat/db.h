@@ -55,5 +55,10 @@ int repat_db_integrity_check(sqlite3 *db, char *errbuf);
 
 /* REPAT_EFULL for SQLITE_FULL, REPAT_EDB for other SQLite errors. */
 int repat_db_err(int sqlite_rc);
+/*
+ * Steps st, a statement that returns no row, and resets it (bindings
+ * stay): REPAT_OK, or repat_db_err of what SQLite said.
+ */
+int repat_db_step_done(sqlite3_stmt *st);
 
 #endif
