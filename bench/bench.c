@@ -661,7 +661,9 @@ loadavg(void)
 
 struct report {
 	double accepted_s, delivered_s, cpu_s, wall_s;
+	double self_cpu_s;		/* this process (the load generator) */
 	long hwm_kb, rss_kb;
+	double written_per_msg;		/* broker's storage writes, bytes */
 	double wire_per_msg;
 	double receipt_size;		/* ids per receipt */
 	struct lat rcpt, dlv;
@@ -712,6 +714,13 @@ print_text(const struct run *r, const struct report *p)
 		    p->cpu_s, 100 * p->cpu_s / p->wall_s, r->receipted ?
 		    1e6 * p->cpu_s / (double)r->receipted : 0,
 		    (double)p->hwm_kb / 1024, (double)p->rss_kb / 1024);
+	if (p->written_per_msg >= 0)
+		printf("  storage     broker wrote %.1f KB per accepted message "
+		    "(WAL, database, checkpoints)\n", p->written_per_msg / 1024);
+	printf("  load gen    CPU %.2f s (%.0f%% of one core, %.0f us per "
+	    "message), on the same machine\n", p->self_cpu_s,
+	    100 * p->self_cpu_s / p->wall_s, r->sent ?
+	    1e6 * p->self_cpu_s / (double)r->sent : 0);
 	printf("  machine     %ld cores, load average %.2f before, %.2f after "
 	    "the timed run\n", sysconf(_SC_NPROCESSORS_ONLN), p->load0,
 	    p->load1);
@@ -777,8 +786,9 @@ print_json(const struct run *r, const struct report *p)
 	    p->dlv.p90, p->dlv.p99, p->dlv.max, p->receipt_size);
 	printf("\"broker_cpu_s\": %.3f, \"broker_peak_rss_kb\": %ld, "
 	    "\"broker_rss_kb\": %ld, \"load_before\": %.2f, "
-	    "\"load_after\": %.2f", p->cpu_s, p->hwm_kb, p->rss_kb, p->load0,
-	    p->load1);
+	    "\"load_after\": %.2f, \"broker_written_per_message\": %.0f, "
+	    "\"load_generator_cpu_s\": %.3f", p->cpu_s, p->hwm_kb, p->rss_kb,
+	    p->load0, p->load1, p->written_per_msg, p->self_cpu_s);
 	if (p->have_ceiling)
 		printf(", \"ceiling\": {\"cores\": %d, \"verify_per_s\": %.0f, "
 		    "\"sign_per_s\": %.0f, \"batch\": %d, \"commit_ms\": %.3f, "
@@ -896,7 +906,8 @@ restart_test(struct run *r, const char *bindir, const char *conf,
 }
 
 static void
-fill_report(struct run *r, pid_t pid, double cpu0, struct report *p)
+fill_report(struct run *r, pid_t pid, const struct report *before,
+    struct report *p)
 {
 	uint64_t tx, rx, ttx = 0, trx = 0, frames = 0;
 	uint64_t end;
@@ -910,7 +921,12 @@ fill_report(struct run *r, pid_t pid, double cpu0, struct report *p)
 	    ((double)(r->t_last_rcpt - r->t0) / 1e9) : 0;
 	p->delivered_s = r->t_last_dlv > r->t0 ? (double)r->delivered /
 	    ((double)(r->t_last_dlv - r->t0) / 1e9) : 0;
-	p->cpu_s = pid > 0 && cpu0 >= 0 ? bench_proc_cpu(pid) - cpu0 : -1;
+	p->cpu_s = pid > 0 && before->cpu_s >= 0 ?
+	    bench_proc_cpu(pid) - before->cpu_s : -1;
+	p->self_cpu_s = bench_proc_cpu(getpid()) - before->self_cpu_s;
+	p->written_per_msg = pid > 0 && before->written_per_msg >= 0 &&
+	    r->receipted > 0 ? (double)(bench_proc_written(pid) -
+	    (long long)before->written_per_msg) / (double)r->receipted : -1;
 	p->hwm_kb = pid > 0 ? bench_proc_hwm(pid) : -1;
 	p->rss_kb = pid > 0 ? bench_proc_rss(pid) : -1;
 	for (i = 0; i < r->nconns; i++) {
@@ -930,13 +946,12 @@ bench_main(int argc, char **argv)
 {
 	struct opts o;
 	struct run r;
-	struct report p;
+	struct report p, before;	/* before: counters as play starts */
 	char *bindir, *top = NULL, *conf = NULL, *log = NULL, **ids = NULL;
 	char *agents_dir = NULL, *dbdir = NULL, endpoint[64];
 	char tmpl[] = "/tmp/repat-bench-XXXXXX";
 	pid_t pid = -1;
 	void *zctx = NULL;
-	double cpu0 = -1;
 	int port = 0, rc = 1, i;
 	size_t k;
 
@@ -1017,11 +1032,13 @@ bench_main(int argc, char **argv)
 		goto out;
 	fprintf(stderr, "repat-bench: playing (authorization = %s)\n",
 	    o.authorization);
-	cpu0 = pid > 0 ? bench_proc_cpu(pid) : -1;
+	before.cpu_s = pid > 0 ? bench_proc_cpu(pid) : -1;
+	before.self_cpu_s = bench_proc_cpu(getpid());
+	before.written_per_msg = pid > 0 ? (double)bench_proc_written(pid) : -1;
 	p.load0 = loadavg();
 	play(&r);
 	p.load1 = loadavg();
-	fill_report(&r, pid, cpu0, &p);
+	fill_report(&r, pid, &before, &p);
 	if (r.receipted == 0 && r.reject_code != 0)
 		fprintf(stderr, "repat-bench: every message was refused (%s: "
 		    "%s)%s\n", repat_reject_code_name(r.reject_code),

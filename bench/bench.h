@@ -80,6 +80,8 @@ double bench_proc_cpu(pid_t pid);
 /* VmHWM (peak RSS) of pid in kB, or -1. */
 long bench_proc_hwm(pid_t pid);
 long bench_proc_rss(pid_t pid);
+/* Bytes pid caused to be written to storage (/proc/PID/io), or -1. */
+long long bench_proc_written(pid_t pid);
 
 /* Sorts v (n values) and returns the q-quantile (0..1). */
 double bench_quantile(double *v, size_t n, double q);

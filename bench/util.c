@@ -439,6 +439,23 @@ status_kb(pid_t pid, const char *key)
 	return v;
 }
 
+long long
+bench_proc_written(pid_t pid)
+{
+	char path[64], line[256];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/io", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "write_bytes: %lld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
 long
 bench_proc_hwm(pid_t pid)
 {

@@ -86,7 +86,18 @@ build_header(const struct repat_keystore *ks,
 {
 	Repat__Header h = REPAT__HEADER__INIT;
 
-	if (RAND_bytes(id, REPAT_MESSAGE_ID_LEN) != 1)
+	/*
+	 * The creation time (48 bits of ms, big-endian), then 80 random
+	 * bits: the broker's index of message ids then grows at its end
+	 * instead of at a random page per message, which cut the broker's
+	 * storage writes by a sixth (docs/decisions/0007). created_ms is in
+	 * the header already, so the id tells the broker nothing new.
+	 */
+	for (int i = 0; i < REPAT_MESSAGE_ID_TIME_LEN; i++)
+		id[i] = (uint8_t)(now_ms >> (8 * (REPAT_MESSAGE_ID_TIME_LEN -
+		    1 - i)));
+	if (RAND_bytes(id + REPAT_MESSAGE_ID_TIME_LEN, REPAT_MESSAGE_ID_LEN -
+	    REPAT_MESSAGE_ID_TIME_LEN) != 1)
 		return repat_err_openssl(errbuf, REPAT_ECRYPTO);
 	h.version = REPAT_WIRE_VERSION;
 	h.message_id.data = id;

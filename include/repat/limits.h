@@ -22,6 +22,7 @@
 #define REPAT_MAX_REPEATED	256		/* items in one form list */
 #define REPAT_MAX_CONFIG	(64 * 1024)	/* one config or agreement file */
 #define REPAT_MESSAGE_ID_LEN	16
+#define REPAT_MESSAGE_ID_TIME_LEN 6		/* its leading ms timestamp */
 #define REPAT_HASH_LEN		32
 
 #endif

@@ -214,6 +214,45 @@ round_trip(void **state)
 	repat_verified_clear(&v);
 }
 
+/*
+ * A message id starts with its creation time, so ids sort by age and the
+ * broker's index of them grows at its end; the rest stays random.
+ */
+static void
+message_ids_sort_by_creation_time(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t ids[3][REPAT_MESSAGE_ID_LEN], prefix[REPAT_MESSAGE_ID_TIME_LEN];
+	uint64_t when[3] = { f->now, f->now, f->now + 1 };
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		struct repat_message_spec spec;
+		char err[REPAT_ERRBUF_LEN] = "";
+		uint8_t *out;
+		size_t len;
+
+		memset(&spec, 0, sizeof(spec));
+		spec.type = REPAT__MESSAGE_TYPE__MESSAGE_TYPE_CASE_REFERRAL;
+		spec.case_ref = CASE;
+		spec.recipient = RECIPIENT;
+		spec.form = f->form;
+		assert_int_equal(repat_envelope_seal(&f->sender,
+		    f->recipient.enc_cert, &spec, when[i], &out, &len, ids[i],
+		    err), REPAT_OK);
+		free(out);
+	}
+	for (i = 0; i < REPAT_MESSAGE_ID_TIME_LEN; i++)
+		prefix[i] = (uint8_t)(when[0] >> (8 * (REPAT_MESSAGE_ID_TIME_LEN -
+		    1 - i)));
+	assert_memory_equal(ids[0], prefix, sizeof(prefix));
+	assert_memory_equal(ids[1], prefix, sizeof(prefix));
+	/* Same millisecond: the random part tells them apart. */
+	assert_memory_not_equal(ids[0], ids[1], REPAT_MESSAGE_ID_LEN);
+	assert_true(memcmp(ids[0], ids[2], REPAT_MESSAGE_ID_LEN) < 0);
+	assert_true(memcmp(ids[1], ids[2], REPAT_MESSAGE_ID_LEN) < 0);
+}
+
 static void
 third_agent_cannot_open(void **state)
 {
@@ -702,6 +741,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
+		cmocka_unit_test(message_ids_sort_by_creation_time),
 		cmocka_unit_test(third_agent_cannot_open),
 		cmocka_unit_test(retired_key_still_opens),
 		cmocka_unit_test(any_flipped_byte_refused),
