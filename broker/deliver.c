@@ -420,9 +420,8 @@ expire_sweep(struct broker *b)
 	free(to);
 }
 
-/* The head of s's stream was sent delivery_limit times without an ack. */
-static void
-dead_letter_head(struct broker *b, struct session *s)
+void
+deliver_dead_letter_head(struct broker *b, struct session *s)
 {
 	struct qrow *r;
 	uint64_t mark;
@@ -480,7 +479,7 @@ deliver_timers(struct broker *b)
 		    now - s->last_progress_ms < s->backoff_ms)
 			continue;
 		if (s->head_attempts >= (uint32_t)b->cfg.delivery_limit)
-			dead_letter_head(b, s);
+			deliver_dead_letter_head(b, s);
 		repat_log_debug("redeliver %s from seq %llu (backoff %llu ms)",
 		    s->agent_id, (unsigned long long)s->acked + 1,
 		    (unsigned long long)s->backoff_ms);

@@ -137,7 +137,7 @@ admit(struct broker *b, struct session *s, Repat__Hello *h,
 	struct session *old;
 	struct agent_row a;
 	bool created;
-	uint32_t window;
+	uint32_t window, attempts;
 	int rc;
 
 	rc = store_agent_put(&b->store, id, h->certificates[0].data,
@@ -166,6 +166,13 @@ admit(struct broker *b, struct session *s, Repat__Hello *h,
 	    BROKER_DEFAULT_WINDOW;
 	if (window > (uint32_t)b->cfg.inflight)
 		window = (uint32_t)b->cfg.inflight;
+	/* The head's sends so far count on, whichever session made them. */
+	if (s->state == SESSION_ACTIVE &&
+	    strcmp(s->agent_id, id->agent_id) == 0 && s->acked == a.acked_seq)
+		attempts = s->head_attempts;
+	else
+		attempts = session_head_attempts(&b->sessions, id->agent_id,
+		    a.acked_seq + 1);
 	s->state = SESSION_ACTIVE;
 	snprintf(s->agent_id, sizeof(s->agent_id), "%s", id->agent_id);
 	memcpy(s->country, id->country, sizeof(s->country));
@@ -173,11 +180,14 @@ admit(struct broker *b, struct session *s, Repat__Hello *h,
 	s->window = window;
 	s->acked = s->sent = a.acked_seq;
 	s->backoff_ms = (uint64_t)b->cfg.redeliver_min_ms;
-	s->head_attempts = 0;
+	s->head_attempts = attempts;
 	s->last_progress_ms = broker_now(b);
 	s->dirty = true;
 	s->last_seen_ms = broker_now(b);
 	store_seen(b, s);
+	if (attempts >= (uint32_t)b->cfg.delivery_limit &&
+	    a.next_seq > a.acked_seq + 1)
+		deliver_dead_letter_head(b, s);
 	w.version = REPAT_WIRE_VERSION;
 	w.broker_time_ms = broker_now(b);
 	w.broker_certificate.data = b->cert_der;

@@ -901,6 +901,100 @@ unacked_message_is_dead_lettered(void **state)
 	restart_with(NULL);
 }
 
+/*
+ * Waits for the first event on d's stream; returns its kind and, for a
+ * delivery, whether it carries id (*is_id).
+ */
+static int
+first_event(struct agent *d, const uint8_t id[16], bool *is_id,
+    int *notice_kind)
+{
+	struct repat_client_event ev;
+	int i, kind = -1;
+
+	*is_id = false;
+	*notice_kind = -1;
+	for (i = 0; i < 20 && kind < 0; i++) {
+		if (repat_client_next_event(d->c, 200, &ev) != 0)
+			continue;
+		kind = ev.kind;
+		if (ev.kind == REPAT_EVENT_DELIVER)
+			*is_id = memcmp(ev.v.header->message_id.data, id,
+			    16) == 0;
+		if (ev.kind == REPAT_EVENT_NOTICE && ev.notice_body != NULL)
+			*notice_kind = ev.notice_body->kind;
+		repat_client_event_clear(&ev);
+	}
+	return kind;
+}
+
+/*
+ * A recipient that crashes on a message and comes back never acks it:
+ * its sends count across hellos (a new connection of the same agent, or
+ * a new session after a bye) until delivery_limit dead-letters it, and
+ * the rest of the stream flows again. The timers are too slow to play a
+ * part: every send here is a hello's.
+ */
+static void
+poison_message_is_dead_lettered_across_reconnects(void **state)
+{
+	struct agent a, d;
+	struct seen sa;
+	uint8_t id[16], *x;
+	size_t xl;
+	bool is_id;
+	int round, nk;
+
+	(void)state;
+	restart_with("delivery_limit = 3\nredeliver_min = 60s\n"
+	    "redeliver_max = 60s\n");
+	assert_int_equal(h_agent_load(&H, A_ID, &a), 0);
+	assert_int_equal(h_agent_load(&H, D_ID, &d), 0);
+	assert_int_equal(h_agent_connect(&H, &a, 0), 0);
+	assert_int_equal(h_agent_connect(&H, &d, 0), 0);
+	seen_init(&sa, 1, 71);
+	drain(&d, &sa, NULL, 600);	/* D's older events, acked */
+	free(sa.got);
+	h_agent_free(&d);
+	h_id(id, 71, 0);
+	assert_int_equal(h_envelope(&a.ks, A_ID, D_ID, id, repat_now_ms(),
+	    repat_now_ms() + DAY, 0, &x, &xl), 0);
+	assert_int_equal(submit_one(&a, x, xl), 0);
+	free(x);
+	/*
+	 * Sends 1 and 2: one connection, then the same client again on a
+	 * new socket (a crash: no bye). Send 3: a new client after a bye.
+	 */
+	assert_int_equal(h_agent_load(&H, D_ID, &d), 0);
+	for (round = 0; round < 3; round++) {
+		if (round == 2) {
+			h_agent_free(&d);
+			assert_int_equal(h_agent_load(&H, D_ID, &d), 0);
+		}
+		assert_int_equal(h_agent_connect(&H, &d, 0), 0);
+		assert_int_equal(first_event(&d, id, &is_id, &nk),
+		    REPAT_EVENT_DELIVER);
+		assert_true(is_id);
+	}
+	h_agent_free(&d);
+	/* The fourth hello finds the limit reached: a dead letter instead. */
+	assert_int_equal(h_agent_load(&H, D_ID, &d), 0);
+	assert_int_equal(h_agent_connect(&H, &d, 0), 0);
+	assert_int_equal(first_event(&d, id, &is_id, &nk), REPAT_EVENT_NOTICE);
+	assert_int_equal(nk, REPAT__NOTICE_KIND__NOTICE_DEAD_LETTER);
+	seen_init(&sa, 1, 71);
+	memcpy(sa.watch, id, 16);
+	drain(&a, &sa, dead_done, 2000);
+	assert_true(sa.watch_dead);
+	free(sa.got);
+	seen_init(&sa, 1, 71);
+	drain(&d, &sa, NULL, 400);	/* ack the dead letter */
+	free(sa.got);
+	h_agent_free(&a);
+	h_agent_free(&d);
+	restart_with(NULL);
+}
+
 static void
 clock_offset_expires_waiting_messages(void **state)
 {
@@ -1006,6 +1100,7 @@ main(void)
 		cmocka_unit_test(parallel_verification_keeps_every_answer),
 		cmocka_unit_test(proof_of_acceptance_verifies),
 		cmocka_unit_test(unacked_message_is_dead_lettered),
+		cmocka_unit_test(poison_message_is_dead_lettered_across_reconnects),
 		cmocka_unit_test(clock_offset_expires_waiting_messages),
 		cmocka_unit_test(revoked_agent_is_closed_at_sighup),
 		cmocka_unit_test(sigterm_then_check_and_status),
