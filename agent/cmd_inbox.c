@@ -544,6 +544,7 @@ local_pending(struct agent_session *s, const struct timeline *t,
 		    answered(t, m, reply))
 			continue;
 		due = period ? m->created_ms + period : 0;
+		/* Shown by its random end: ids start with their time. */
 		repat_hex(m->id, 16, hex);
 		if (array != NULL) {
 			o = json_object();
@@ -562,11 +563,12 @@ local_pending(struct agent_session *s, const struct timeline *t,
 			continue;
 		}
 		if (m->sent)
-			printf("  %s owes %s (request %.8s)", m->recipient,
-			    repat_message_type_name(reply), hex);
+			printf("  %s owes %s (request ...%s)", m->recipient,
+			    repat_message_type_name(reply), hex + 24);
 		else
-			printf("  you owe %s to %s (request %.8s)",
-			    repat_message_type_name(reply), m->sender, hex);
+			printf("  you owe %s to %s (request ...%s)",
+			    repat_message_type_name(reply), m->sender,
+			    hex + 24);
 		if (due) {
 			short_time(due, when);
 			printf(", due %s", when);

@@ -675,6 +675,13 @@ struct report {
 	double load0, load1;		/* load average before and after */
 };
 
+/* The counters the report subtracts, read as the timed run starts. */
+struct counters {
+	double broker_cpu_s;		/* -1: no broker process of ours */
+	double self_cpu_s;
+	long long broker_written;	/* bytes, -1: not known */
+};
+
 static void
 print_text(const struct run *r, const struct report *p)
 {
@@ -717,7 +724,8 @@ print_text(const struct run *r, const struct report *p)
 		    (double)p->hwm_kb / 1024, (double)p->rss_kb / 1024);
 	if (p->written_per_msg >= 0)
 		printf("  storage     broker wrote %.1f KB per accepted message "
-		    "(WAL, database, checkpoints)\n", p->written_per_msg / 1024);
+		    "during the run (WAL and database pages)\n",
+		    p->written_per_msg / 1024);
 	printf("  load gen    CPU %.2f s (%.0f%% of one core, %.0f us per "
 	    "message), on the same machine\n", p->self_cpu_s,
 	    100 * p->self_cpu_s / p->wall_s, r->sent ?
@@ -881,9 +889,12 @@ measure_ceiling(struct run *r, const char *dbdir, int batch,
 	 * load generator mostly waits).
 	 */
 	if (p->have_ceiling && r->o->rate <= 0 && r->sent > 0 &&
-	    p->ceil.verify_per_s > 0)
+	    p->ceil.verify_per_s > 0) {
 		p->verify_only_per_s = p->ceil.cores / (p->ceil.cores /
 		    p->ceil.verify_per_s + p->self_cpu_s / (double)r->sent);
+		if (p->verify_only_per_s > p->ceil.ceiling)
+			p->verify_only_per_s = p->ceil.ceiling;
+	}
 }
 
 /* SIGKILL, restart, time to "listening" and to a welcome. */
@@ -927,11 +938,12 @@ restart_test(struct run *r, const char *bindir, const char *conf,
 }
 
 static void
-fill_report(struct run *r, pid_t pid, const struct report *before,
+fill_report(struct run *r, pid_t pid, const struct counters *before,
     struct report *p)
 {
 	uint64_t tx, rx, ttx = 0, trx = 0, frames = 0;
 	uint64_t end;
+	long long written;
 	int i;
 
 	end = r->t_last_rcpt > r->t_last_dlv ? r->t_last_rcpt : r->t_last_dlv;
@@ -942,12 +954,14 @@ fill_report(struct run *r, pid_t pid, const struct report *before,
 	    ((double)(r->t_last_rcpt - r->t0) / 1e9) : 0;
 	p->delivered_s = r->t_last_dlv > r->t0 ? (double)r->delivered /
 	    ((double)(r->t_last_dlv - r->t0) / 1e9) : 0;
-	p->cpu_s = pid > 0 && before->cpu_s >= 0 ?
-	    bench_proc_cpu(pid) - before->cpu_s : -1;
+	p->cpu_s = pid > 0 && before->broker_cpu_s >= 0 ?
+	    bench_proc_cpu(pid) - before->broker_cpu_s : -1;
 	p->self_cpu_s = bench_proc_cpu(getpid()) - before->self_cpu_s;
-	p->written_per_msg = pid > 0 && before->written_per_msg >= 0 &&
-	    r->receipted > 0 ? (double)(bench_proc_written(pid) -
-	    (long long)before->written_per_msg) / (double)r->receipted : -1;
+	written = pid > 0 ? bench_proc_written(pid) : -1;
+	/* 0: nothing reached a block device (a tmpfs --dir): not known. */
+	p->written_per_msg = written > 0 && before->broker_written >= 0 &&
+	    r->receipted > 0 ? (double)(written - before->broker_written) /
+	    (double)r->receipted : -1;
 	p->hwm_kb = pid > 0 ? bench_proc_hwm(pid) : -1;
 	p->rss_kb = pid > 0 ? bench_proc_rss(pid) : -1;
 	for (i = 0; i < r->nconns; i++) {
@@ -967,7 +981,8 @@ bench_main(int argc, char **argv)
 {
 	struct opts o;
 	struct run r;
-	struct report p, before;	/* before: counters as play starts */
+	struct report p;
+	struct counters before;
 	char *bindir, *top = NULL, *conf = NULL, *log = NULL, **ids = NULL;
 	char *agents_dir = NULL, *dbdir = NULL, endpoint[64];
 	char tmpl[] = "/tmp/repat-bench-XXXXXX";
@@ -1053,9 +1068,9 @@ bench_main(int argc, char **argv)
 		goto out;
 	fprintf(stderr, "repat-bench: playing (authorization = %s)\n",
 	    o.authorization);
-	before.cpu_s = pid > 0 ? bench_proc_cpu(pid) : -1;
+	before.broker_cpu_s = pid > 0 ? bench_proc_cpu(pid) : -1;
 	before.self_cpu_s = bench_proc_cpu(getpid());
-	before.written_per_msg = pid > 0 ? (double)bench_proc_written(pid) : -1;
+	before.broker_written = pid > 0 ? bench_proc_written(pid) : -1;
 	p.load0 = loadavg();
 	play(&r);
 	p.load1 = loadavg();

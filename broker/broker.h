@@ -153,37 +153,16 @@ struct session {
 	size_t r_cap;
 };
 
-/*
- * Sends of an agent's unacked head that outlive its session: an agent
- * that crashes on a message and reconnects would otherwise start its
- * count again at every hello and never reach delivery_limit.
- */
-struct head_tally {
-	char agent_id[REPAT_MAX_AGENT_ID + 1];
-	uint64_t seq;			/* the head: acked + 1 */
-	uint32_t attempts;
-};
-
 struct session_table {
 	struct session **s;	/* each allocated alone: pointers stay valid */
 	size_t n;
 	size_t cap;
-	struct head_tally *tallies;	/* at most one per registered agent */
-	size_t ntallies;
-	size_t tallies_cap;
 };
 
 struct session *session_find(struct session_table *t, const uint8_t *key);
 struct session *session_get(struct session_table *t, const uint8_t *key);
 struct session *session_by_agent(struct session_table *t, const char *agent);
 void session_remove(struct session_table *t, struct session *s);
-/*
- * The sends of seq counted for agent before its last session ended, or
- * 0; forgets them. Only the tally of the same head counts: an ack in
- * between moved the head.
- */
-uint32_t session_head_attempts(struct session_table *t, const char *agent,
-    uint64_t seq);
 void session_table_clear(struct session_table *t);
 void session_receipt_add(struct session *s, const uint8_t id[16],
     const uint8_t hash[32]);

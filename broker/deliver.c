@@ -18,8 +18,9 @@
  * Redelivery: when nothing is acked for backoff_ms after a send, the
  * window is sent again from acked + 1 and the backoff doubles up to
  * redeliver_max; an ack resets it. After delivery_limit sends of the same
- * head message it is dead-lettered. The send counter is in memory: a
- * restart gives every message its full delivery_limit again.
+ * head message it is dead-lettered. The send counter is in memory, kept
+ * across hellos on the same session (a crash or a dropped link) and
+ * ended by a bye or a broker restart.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -426,7 +427,7 @@ deliver_dead_letter_head(struct broker *b, struct session *s)
 	struct qrow *r;
 	uint64_t mark;
 	size_t n;
-	int rc;
+	int rc = 0;
 
 	n = pending_rows(b, s->agent_id, s->acked, s->acked + 1, &r);
 	repat_log_debug("dead-letter head of %s: %zu row(s), kind %d",
@@ -444,7 +445,9 @@ deliver_dead_letter_head(struct broker *b, struct session *s)
 			store_release(&b->store);
 		}
 	}
-	s->head_attempts = 0;
+	/* Not dead-lettered for a storage error: the next round tries again. */
+	if (rc == 0)
+		s->head_attempts = 0;
 	free(r);
 }
 

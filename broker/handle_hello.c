@@ -166,13 +166,17 @@ admit(struct broker *b, struct session *s, Repat__Hello *h,
 	    BROKER_DEFAULT_WINDOW;
 	if (window > (uint32_t)b->cfg.inflight)
 		window = (uint32_t)b->cfg.inflight;
-	/* The head's sends so far count on, whichever session made them. */
-	if (s->state == SESSION_ACTIVE &&
-	    strcmp(s->agent_id, id->agent_id) == 0 && s->acked == a.acked_seq)
-		attempts = s->head_attempts;
-	else
-		attempts = session_head_attempts(&b->sessions, id->agent_id,
-		    a.acked_seq + 1);
+	/*
+	 * A hello on a live session (the agent came back on a new connection
+	 * without a bye: it crashed, or its link dropped) does not start the
+	 * head's count again, or an agent that crashes on a message would
+	 * block its stream forever. A bye ends the count: `repat watch`
+	 * says bye before it retries a failed --exec, and `repat send` when
+	 * it is done; neither refused the message.
+	 */
+	attempts = s->state == SESSION_ACTIVE &&
+	    strcmp(s->agent_id, id->agent_id) == 0 &&
+	    s->acked == a.acked_seq ? s->head_attempts : 0;
 	s->state = SESSION_ACTIVE;
 	snprintf(s->agent_id, sizeof(s->agent_id), "%s", id->agent_id);
 	memcpy(s->country, id->country, sizeof(s->country));

@@ -20,7 +20,6 @@
  * Invariants (deliver.c deliver_assert_invariants): an ACTIVE session has
  * an agent id and a window >= 1; acked <= sent <= the last assigned seq.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,53 +106,6 @@ session_free(struct session *s)
 	free(s);
 }
 
-static struct head_tally *
-tally_find(struct session_table *t, const char *agent)
-{
-	size_t i;
-
-	for (i = 0; i < t->ntallies; i++)
-		if (strcmp(t->tallies[i].agent_id, agent) == 0)
-			return &t->tallies[i];
-	return NULL;
-}
-
-/* Keeps the count of an ACTIVE session's unacked head past its end. */
-static void
-tally_keep(struct session_table *t, const struct session *s)
-{
-	struct head_tally *h;
-
-	if (s->state != SESSION_ACTIVE || s->head_attempts == 0)
-		return;
-	if ((h = tally_find(t, s->agent_id)) == NULL) {
-		if (t->ntallies == t->tallies_cap) {
-			t->tallies_cap = t->tallies_cap ? 2 * t->tallies_cap :
-			    16;
-			t->tallies = repat_xrealloc(t->tallies,
-			    t->tallies_cap * sizeof(*t->tallies));
-		}
-		h = &t->tallies[t->ntallies++];
-		snprintf(h->agent_id, sizeof(h->agent_id), "%s", s->agent_id);
-	}
-	h->seq = s->acked + 1;
-	h->attempts = s->head_attempts;
-}
-
-uint32_t
-session_head_attempts(struct session_table *t, const char *agent,
-    uint64_t seq)
-{
-	struct head_tally *h = tally_find(t, agent);
-	uint32_t n;
-
-	if (h == NULL)
-		return 0;
-	n = h->seq == seq ? h->attempts : 0;
-	*h = t->tallies[--t->ntallies];
-	return n;
-}
-
 void
 session_remove(struct session_table *t, struct session *s)
 {
@@ -162,7 +114,6 @@ session_remove(struct session_table *t, struct session *s)
 	for (i = 0; i < t->n; i++) {
 		if (t->s[i] != s)
 			continue;
-		tally_keep(t, s);
 		t->s[i] = t->s[--t->n];
 		session_free(s);
 		return;
@@ -177,7 +128,6 @@ session_table_clear(struct session_table *t)
 	for (i = 0; i < t->n; i++)
 		session_free(t->s[i]);
 	free(t->s);
-	free(t->tallies);
 	memset(t, 0, sizeof(*t));
 }
 
