@@ -122,7 +122,6 @@ static const char schema[] =
     " WITHOUT ROWID;"
     "CREATE INDEX queue_expiry ON queue(expires_ms)"
     " WHERE state = 0 AND kind = 0;"
-    "CREATE INDEX queue_pending ON queue(recipient, state);"
     "CREATE TABLE audit(idx INTEGER PRIMARY KEY, entry BLOB NOT NULL,"
     " leaf_hash BLOB NOT NULL);"
     "INSERT INTO agents VALUES('MM.BENCH1', 1);";

@@ -237,7 +237,7 @@ enum {
 	ST_COUNT_
 };
 
-#define BROKER_SCHEMA_VERSION 9
+#define BROKER_SCHEMA_VERSION 10
 
 /*
  * held.agreement of a payload held since before schema 9 and not filed

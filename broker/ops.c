@@ -172,9 +172,9 @@ out:
 static const char *status_sql =
     "SELECT a.id, a.last_seen_ms, a.next_seq - 1, a.acked_seq,"
     " (SELECT count(*) FROM queue q WHERE q.recipient = a.id"
-    "   AND q.state = 0),"
+    "   AND q.seq > a.acked_seq),"
     " (SELECT min(q.accepted_ms) FROM queue q WHERE q.recipient = a.id"
-    "   AND q.state = 0 AND q.kind = 0),"
+    "   AND q.seq > a.acked_seq AND q.kind = 0),"
     " (SELECT count(*) FROM queue q WHERE q.recipient = a.id"
     "   AND q.kind = 1 AND q.message_id IS NOT NULL)"
     " FROM agents a ORDER BY a.id";

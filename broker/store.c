@@ -23,7 +23,9 @@
  *   queue(recipient, seq, kind, message_id | notice, state)
  *                              the per-recipient stream: seq 1, 2, 3, ...
  *                              no gaps; kind 0 a message, 1 a notice;
- *                              state 0 pending, 1 delivered
+ *                              state 0 pending, 1 delivered: 0 exactly
+ *                              when seq > agents.acked_seq, so pending
+ *                              rows are read by key range (version 10)
  *   audit(idx, entry, leaf_hash)
  *                              the audit log, leaves of the Merkle tree
  *   cases(case_ref, record, next_due_ms)
@@ -172,6 +174,14 @@ static const struct repat_db_migration migrations[BROKER_SCHEMA_VERSION] = {
 	  "INSERT OR IGNORE INTO held SELECT '?', accepted_ms, id, recipient,"
 	  " NULL FROM messages WHERE envelope IS NOT NULL;"
 	  "DROP INDEX messages_held;" },
+	/*
+	 * version 10: no index of queue by (recipient, state). A row is
+	 * pending exactly when its seq is past the recipient's acked_seq
+	 * (check.c holds the store to it), so every reader finds the pending
+	 * rows by primary-key range; the index only cost two updates per
+	 * row, at insert and at ack, and its pages in every commit.
+	 */
+	{ "DROP INDEX queue_pending;" },
 };
 
 _Static_assert(ST_COUNT_ <= 32, "struct store holds 32 statements");

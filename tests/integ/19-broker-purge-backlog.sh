@@ -15,9 +15,9 @@
 #  - TH-MM re-signed with "retention_days": 1, then SIGHUP: the 300 go
 #    too, without a restart;
 #  - the database as it was before the clock moved, turned back into
-#    schema 8 (the only difference: no held table, index messages_held):
-#    after the migration the same 50 are purged, the 300 filed under
-#    TH-MM's agreement and the 1100 still kept;
+#    schema 8 (no held table, indexes messages_held and queue_pending):
+#    after the migrations (9, 10) the same 50 are purged, the 300 filed
+#    under TH-MM's agreement and the 1100 still kept;
 #  - repat-broker check and the audit log pass after each step.
 set -u
 . "${REPAT_TOP:-.}/tests/integ/lib.sh"
@@ -132,6 +132,7 @@ cp "$T/before/broker.db" "$T/before/broker.db.checkpoint" "$T/r/broker/"
 rm -f "$DB-wal" "$DB-shm"
 sqlite3 "$DB" "DROP TABLE held; CREATE INDEX messages_held ON
     messages(accepted_ms) WHERE envelope IS NOT NULL;
+    CREATE INDEX queue_pending ON queue(recipient, state);
     PRAGMA user_version = 8;" || fail "back to schema 8"
 start_broker
 wait_held "$SHORT" 0 || fail "after the migration: TH-KH not purged"
@@ -141,6 +142,8 @@ expect 300 1100 0
 [ "$(sqlite3 "$DB" "SELECT count(*) FROM held
     WHERE agreement = 'TH-MM-MOU-2019'")" = 300 ] ||
 	fail "the TH-MM payloads were not filed under their agreement"
-[ "$(sqlite3 "$DB" "PRAGMA user_version")" = 9 ] || fail "not migrated"
+[ "$(sqlite3 "$DB" "PRAGMA user_version")" = 10 ] || fail "not migrated"
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM sqlite_master
+    WHERE name = 'queue_pending'")" = 0 ] || fail "queue_pending left (10)"
 audited
 ok "from schema 8: TH-KH purged, TH-MM filed, undelivered kept"
