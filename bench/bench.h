@@ -145,6 +145,7 @@ struct ceiling {
 	double sign_per_s;		/* Ed25519 receipt signs, all cores */
 	double commit_msgs_per_s;	/* SQLite FULL group commit, msgs/s */
 	double commit_ms;		/* one group commit, median */
+	double commit_cpu_us;		/* CPU of that commit per message */
 	double commit1_ms;		/* a commit of one message, median */
 	double commit1_p99_ms;		/* and its 99th percentile */
 	int cores;
