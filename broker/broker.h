@@ -594,9 +594,12 @@ void deliver_pump_all(struct broker *b);
 void deliver_wake(struct broker *b, const char *agent);
 /* Queues a signed notice into agent's stream (inside the group). */
 int deliver_notice(struct broker *b, const char *to, Repat__NoticeBody *nb);
-/* Acknowledgement processing (inside the group). */
-int deliver_acked(struct broker *b, struct session *s, uint64_t up_to,
-    Repat__Ack *ack);
+/*
+ * Acknowledgement of seq from + 1 .. up_to, from the stored acked_seq
+ * (inside the group).
+ */
+int deliver_acked(struct broker *b, struct session *s, uint64_t from,
+    uint64_t up_to, Repat__Ack *ack);
 /* Timers: redelivery with backoff, expiry; run as their own group. */
 void deliver_timers(struct broker *b);
 /*

@@ -64,15 +64,20 @@ check_streams(sqlite3 *db, char *err)
 		return rc;
 	st = repat_db_prepare(db, "SELECT q.recipient, q.seq, q.state,"
 	    " a.acked_seq FROM queue q JOIN agents a ON a.id = q.recipient"
-	    " WHERE (q.state = 1) != (q.seq <= a.acked_seq) LIMIT 1");
-	if (sqlite3_step(st) == SQLITE_ROW)
+	    " WHERE (q.state = 1) != (q.seq <= a.acked_seq)"
+	    " OR q.state NOT IN (0, 1) LIMIT 1");
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		int state = sqlite3_column_int(st, 2);
+
 		rc = repat_errf(err, REPAT_ECORRUPT, "seq %lld of %s's stream "
-		    "is marked %s, but %s acknowledged up to %lld",
+		    "is marked %s (state %d), and %s acknowledged up to %lld",
 		    sqlite3_column_int64(st, 1),
 		    (const char *)sqlite3_column_text(st, 0),
-		    sqlite3_column_int(st, 2) == 1 ? "delivered" : "pending",
+		    state == 1 ? "delivered" : state == 0 ? "pending" :
+		    "neither pending nor delivered", state,
 		    (const char *)sqlite3_column_text(st, 0),
 		    sqlite3_column_int64(st, 3));
+	}
 	sqlite3_finalize(st);
 	return rc;
 }

@@ -285,16 +285,16 @@ notify_sender(struct broker *b, const char *sender, struct qrow *r, size_t n,
 }
 
 int
-deliver_acked(struct broker *b, struct session *s, uint64_t up_to,
-    Repat__Ack *ack)
+deliver_acked(struct broker *b, struct session *s, uint64_t from,
+    uint64_t up_to, Repat__Ack *ack)
 {
 	struct qrow *r;
 	sqlite3_stmt *st;
 	size_t n, i;
 	int rc = REPAT_OK;
 
-	n = pending_rows(b, s->agent_id, s->acked, up_to, &r);
-	rc = mark_delivered(b, s->agent_id, s->acked, up_to);
+	n = pending_rows(b, s->agent_id, from, up_to, &r);
+	rc = mark_delivered(b, s->agent_id, from, up_to);
 	for (i = 0; i < n && rc == 0; i++)
 		if (r[i].kind == 0)
 			rc = audit_delivered(b, s, &r[i]);

@@ -51,7 +51,11 @@ handle_ack(struct broker *b, struct session *s, Repat__Ack *m)
 		    "The ack covers sequence numbers never delivered.");
 		goto out;
 	}
-	if (body->up_to_seq <= s->acked)
+	/*
+	 * The stored ack, not the session's copy, is where the range starts:
+	 * rows between them would stay pending under an ack for good.
+	 */
+	if (body->up_to_seq <= a.acked_seq)
 		goto out;	/* old news: acks may cross redeliveries */
 	/*
 	 * The notices carry the signed fields only: protobuf-c would pack
@@ -59,7 +63,7 @@ handle_ack(struct broker *b, struct session *s, Repat__Ack *m)
 	 */
 	clean.body = m->body;
 	clean.signature = m->signature;
-	rc = deliver_acked(b, s, body->up_to_seq, &clean);
+	rc = deliver_acked(b, s, a.acked_seq, body->up_to_seq, &clean);
 out:
 	repat_msg_free(body);
 	return rc;

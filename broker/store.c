@@ -9,7 +9,7 @@
  * checkpoints on its own thread (walckpt.c), so a checkpoint never stalls
  * a COMMIT.
  *
- * Schema (user_version 9):
+ * Schema (user_version 10):
  *
  *   meta(name, value)          audit key, broker facts
  *   agents(id, ..., next_seq, acked_seq)
@@ -181,7 +181,7 @@ static const struct repat_db_migration migrations[BROKER_SCHEMA_VERSION] = {
 	 * rows by primary-key range; the index only cost two updates per
 	 * row, at insert and at ack, and its pages in every commit.
 	 */
-	{ "DROP INDEX queue_pending;" },
+	{ "DROP INDEX IF EXISTS queue_pending;" },
 };
 
 _Static_assert(ST_COUNT_ <= 32, "struct store holds 32 statements");
