@@ -59,9 +59,22 @@ set_scopes(Repat__ConsentScope **out, size_t *nout,
 	}
 }
 
+#define SET(f, field, v)	do {					\
+	(f)->has_##field = 1;						\
+	(f)->field = (v);						\
+} while (0)
+
 static void
 facts_consent(const Repat__ConsentUpdate *c, Repat__CaseFacts *f)
 {
+	/*
+	 * Whether the guardian agreed travels as a fact, so the broker can
+	 * hold a child's case (known from its earlier messages) to it even
+	 * when this form says is_child false.
+	 */
+	SET(f, is_child, c->has_is_child && c->is_child);
+	SET(f, guardian_consent, c->has_guardian_consent &&
+	    c->guardian_consent);
 	if (c->n_scope == 0)
 		return;
 	if (c->decision == REPAT__CONSENT_DECISION__CONSENT_DECISION_GRANTED)
@@ -88,11 +101,6 @@ legal_clearance(const Repat__LegalProceedingsUpdate *l)
 	return !l->witness_required ||
 	    (l->has_testimony_deposited && l->testimony_deposited);
 }
-
-#define SET(f, field, v)	do {					\
-	(f)->has_##field = 1;						\
-	(f)->field = (v);						\
-} while (0)
 
 int
 repat_form_facts(int type, const ProtobufCMessage *form, Repat__CaseFacts *f)

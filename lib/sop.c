@@ -371,11 +371,24 @@ scope_listed(const Repat__ConsentScope *v, size_t n, int scope)
 	return false;
 }
 
+/*
+ * f: the case's facts merged with m's. A child's consent counts only with
+ * the guardian's (DOMAIN.md §7.7), and a case is a child's once any of its
+ * messages said so: a consent update that calls the person an adult does
+ * not change that. Withdrawing needs no guardian.
+ */
 static int
-check_consent_update(const struct repat_sop_msg *m, int *code, char *reason)
+check_consent_update(const struct repat_sop_msg *m,
+    const struct repat_case_facts *f, int *code, char *reason)
 {
 	const Repat__CaseFacts *h = m->facts;
 	size_t i;
+
+	if (f->is_child && h->n_consent_granted > 0 &&
+	    !(h->has_guardian_consent && h->guardian_consent))
+		return refuse(code, reason, RC(CHILD_SAFEGUARD), "case %s is "
+		    "a child's: consent counts only with the guardian's "
+		    "(guardian_consent: true)", m->case_ref);
 
 	for (i = 0; i < h->n_consent_granted; i++)
 		if (h->consent_granted[i] < 1 || h->consent_granted[i] > 5 ||
@@ -498,7 +511,7 @@ repat_sop_check(const struct repat_case *c, const struct repat_agreement *a,
 		rc = check_closure(c, m, code, reason);
 		break;
 	case T(CONSENT_UPDATE):
-		rc = check_consent_update(m, code, reason);
+		rc = check_consent_update(m, &f, code, reason);
 		break;
 	case T(NATIONALITY_VERIFICATION_RESULT):
 		if (!m->facts->has_nationality_status)

@@ -39,6 +39,7 @@
 /* Header facts of one step; bools: 0 absent, Y true, N false. */
 struct fc {
 	int child, objected, guardian, bid, risk, clear, swn, located;
+	int gconsent;		/* consent_update: guardian_consent */
 	int wish, ns, ao, plan, closure;
 	unsigned grant, withdraw;
 };
@@ -201,6 +202,20 @@ static const struct row rows[] = {
 	    { T(REPATRIATION_PLAN), "TH.DATIP", "MM.DSW",
 	    { .plan = PS(PROPOSED) }, 0, false, NULL, 0 },
 	    RC(CHILD_SAFEGUARD) },
+	{ "child's consent without the guardian's, form says adult",
+	    V_CHILD, 1, { T(CONSENT_UPDATE), "TH.DATIP", "MM.DSW",
+	    { .grant = BIT(SHARE_CASE), .child = N }, 0, false, NULL, 0 },
+	    RC(CHILD_SAFEGUARD) },
+	{ "child's consent with the guardian's", V_CHILD, 1,
+	    { T(CONSENT_UPDATE), "TH.DATIP", "MM.DSW",
+	    { .grant = BIT(SHARE_CASE), .gconsent = Y }, 0, false, NULL, 0 },
+	    0 },
+	{ "child's consent withdrawn without the guardian", V_CHILD, 2,
+	    { T(CONSENT_UPDATE), "TH.DATIP", "MM.DSW",
+	    { .withdraw = BIT(FAMILY_TRACING) }, 0, false, NULL, 0 }, 0 },
+	{ "adult's consent needs no guardian", V_FOUNDING, 1,
+	    { T(CONSENT_UPDATE), "TH.DATIP", "MM.DSW",
+	    { .grant = BIT(SHARE_CASE) }, 0, false, NULL, 0 }, 0 },
 	{ "child with every safeguard: plan allowed", V_CHILD, 13,
 	    { T(REPATRIATION_PLAN), "TH.DATIP", "MM.DSW",
 	    { .plan = PS(PROPOSED) }, 0, false, NULL, 0 }, 0 },
@@ -324,14 +339,17 @@ make_variants(void)
 	variants[V_NORISK][2].f.risk = 0;
 	/* Children: flagged at identification; referral names a guardian. */
 	variants[V_CHILD_NOGUARD][0].f.child = Y;
+	variants[V_CHILD_NOGUARD][1].f.gconsent = Y;
 	variants[V_CHILD_NOGUARD][2].f.child = Y;
 	variants[V_CHILD_NOGUARD][10].f.bid = Y;
 	variants[V_CHILD_COND][0].f.child = Y;
+	variants[V_CHILD_COND][1].f.gconsent = Y;
 	variants[V_CHILD_COND][2].f.guardian = Y;
 	variants[V_CHILD_COND][2].f.child = Y;
 	variants[V_CHILD_COND][10].f.bid = Y;
 	variants[V_CHILD_COND][10].f.ao = AO(CONDITIONAL);
 	variants[V_CHILD][0].f.child = Y;
+	variants[V_CHILD][1].f.gconsent = Y;
 	variants[V_CHILD][2].f.guardian = Y;
 	variants[V_CHILD][2].f.child = Y;
 	variants[V_CHILD][10].f.bid = Y;
@@ -469,6 +487,8 @@ build(struct world *w, const struct step *st, int id_byte,
 	set_bool(&f->has_receiving_social_worker_named,
 	    &f->receiving_social_worker_named, st->f.swn);
 	set_bool(&f->has_family_located, &f->family_located, st->f.located);
+	set_bool(&f->has_guardian_consent, &f->guardian_consent,
+	    st->f.gconsent);
 	if (st->f.wish) {
 		f->has_return_wish = 1;
 		f->return_wish = (Repat__ReturnWish)st->f.wish;
