@@ -23,9 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/x509.h>
 #include <zmq.h>
 
 #include "broker.h"
+#include "repat/clock.h"
 #include "repat/codec.h"
 #include "repat/err.h"
 #include "repat/file.h"
@@ -97,6 +100,48 @@ read_z85(const char *path, char out[41], char *errbuf)
 }
 
 static int
+check_broker_role(const struct broker_config *c,
+    const struct repat_identity *id, char *errbuf)
+{
+	if (id->role != REPAT__ROLE__ROLE_BROKER)
+		return repat_errf(errbuf, REPAT_ECERT, "%s certifies %s as %s, "
+		    "not as a broker", c->sign_cert, id->agent_id,
+		    repat_role_name(id->role));
+	return REPAT_OK;
+}
+
+/*
+ * The broker's own certificate, checked at start against its key and its
+ * trust bundle: with a key that is not the certificate's, every receipt
+ * fails its senders' check and they only see a broker that never answers.
+ * A stale CRL of its own country is left to the agents' checks (a
+ * warning here): the broker must run to hand out the newer one.
+ */
+static int
+check_own_certificate(struct broker *b, X509 *cert, char *errbuf)
+{
+	const struct broker_config *c = &b->cfg;
+	struct repat_identity id;
+	char why[REPAT_ERRBUF_LEN];
+	int rc;
+
+	if (X509_check_private_key(cert, b->sign_key) != 1) {
+		ERR_clear_error();
+		return repat_errf(errbuf, REPAT_ECERT, "%s is not the "
+		    "certificate of the key in %s", c->sign_cert, c->sign_key);
+	}
+	rc = repat_trust_verify(b->trust, cert, repat_now_ms(), &id, why);
+	if (rc == REPAT_EEXPIRED) {
+		repat_log_warnx("%s: %s", c->sign_cert, why);
+		return repat_cert_identity(cert, &id, errbuf) != 0 ?
+		    REPAT_ECERT : check_broker_role(c, &id, errbuf);
+	}
+	if (rc != 0)
+		return repat_errf(errbuf, rc, "%s: %s", c->sign_cert, why);
+	return check_broker_role(c, &id, errbuf);
+}
+
+static int
 load_keys(struct broker *b, char *errbuf)
 {
 	const struct broker_config *c = &b->cfg;
@@ -115,20 +160,25 @@ load_keys(struct broker *b, char *errbuf)
 	}
 	if (rc != 0)
 		return rc;
+	if ((b->trust = repat_trust_load(c->trust, errbuf)) == NULL)
+		return REPAT_ECERT;
 	if ((rc = repat_cert_load(c->sign_cert, &cert, errbuf)) != 0)
 		return rc;
-	rc = repat_cert_to_der(cert, &b->cert_der, &b->cert_der_len);
+	if ((rc = check_own_certificate(b, cert, errbuf)) == 0 &&
+	    (rc = repat_cert_to_der(cert, &b->cert_der, &b->cert_der_len)) !=
+	    0)
+		repat_errf(errbuf, rc, "%s: cannot encode", c->sign_cert);
 	X509_free(cert);
 	if (rc != 0)
-		return repat_errf(errbuf, rc, "%s: cannot encode", c->sign_cert);
+		return rc;
 	if ((rc = read_z85(c->curve_key, b->curve_secret_z85, errbuf)) != 0 ||
-	    (rc = read_z85(c->curve_public, pub, errbuf)) != 0)
+	    (rc = read_z85(c->curve_public, pub, errbuf)) != 0 ||
+	    (rc = repat_curve_pair_check(c->curve_key, b->curve_secret_z85,
+	    c->curve_public, pub, errbuf)) != 0)
 		return rc;
 	if (zmq_z85_decode(b->curve_pub, pub) == NULL)
 		return repat_errf(errbuf, REPAT_EINVAL, "%s: bad Z85",
 		    c->curve_public);
-	if ((b->trust = repat_trust_load(c->trust, errbuf)) == NULL)
-		return REPAT_ECERT;
 	return REPAT_OK;
 }
 

@@ -123,11 +123,12 @@ table_has_checkpoints(sqlite3 *db)
 	return any;
 }
 
+static int check_against_file(struct broker *b, char *errbuf);
+
 int
 checkpoint_open(struct broker *b, char *errbuf)
 {
 	struct checkpointer *c = &b->ckpt;
-	uint8_t have[32];
 	int rc;
 
 	memset(c, 0, sizeof(*c));
@@ -137,6 +138,21 @@ checkpoint_open(struct broker *b, char *errbuf)
 		return rc;
 	if ((rc = store_vkey(b, errbuf)) != 0)
 		return rc;
+	return check_against_file(b, errbuf);
+}
+
+/*
+ * The audit log against the signed checkpoint file: REPAT_OK when it
+ * extends it (or both are new), REPAT_ECORRUPT naming the difference when
+ * the database was restored, rolled back or lost its file.
+ */
+static int
+check_against_file(struct broker *b, char *errbuf)
+{
+	struct checkpointer *c = &b->ckpt;
+	uint8_t have[32];
+	int rc;
+
 	rc = read_file(c, errbuf);
 	if (rc == REPAT_ENOENT && table_has_checkpoints(b->store.db))
 		return repat_errf(errbuf, REPAT_ECORRUPT, "%s is missing but "
@@ -589,6 +605,17 @@ checkpoint_restore_ack(const char *conf)
 	b.ckpt.file = repat_xasprintf("%s.checkpoint", b.cfg.database);
 	if ((rc = make_signer(b.cfg.sign_cert, b.cert_der, b.cert_der_len,
 	    b.sign_key, &b.ckpt.signer, err)) != 0)
+		goto out;
+	/* Only a log that does not extend its checkpoint is acknowledged. */
+	if ((rc = check_against_file(&b, err)) == REPAT_OK) {
+		rc = repat_errf(err, REPAT_EINVAL, "nothing to acknowledge: "
+		    "the audit log (%llu entries) extends %s; restore-ack is "
+		    "for a database restored from a backup older than that "
+		    "file", (unsigned long long)b.audit.committed,
+		    b.ckpt.file);
+		goto out;
+	}
+	if (rc != REPAT_ECORRUPT)
 		goto out;
 	if ((rc = audit_restored(&b, err)) != 0)
 		goto out;

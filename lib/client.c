@@ -713,20 +713,26 @@ parse_item(struct repat_submit_item *it, struct pending *p, char *errbuf)
 	return rc == 0 ? REPAT_OK : REPAT_EINVAL;
 }
 
-/* Applies one answer frame to the in-flight items. Returns answers. */
-static size_t
+/*
+ * Applies one answer frame to the in-flight items; *got: the items it
+ * answered. A receipt whose signature or body is bad answers nothing and
+ * its error is returned.
+ */
+static int
 apply_answer(repat_client_t *c, Repat__Frame *f,
     struct repat_submit_item *items, size_t n, size_t *inflight,
-    size_t *ninflight)
+    size_t *ninflight, size_t *got)
 {
 	Repat__ReceiptBody *b = NULL;
-	size_t i, k = 0, got = 0;
+	size_t i, k = 0;
 	struct repat_submit_item *it;
+	int rc;
 
+	*got = 0;
 	/* A receipt's signature is checked once, not once per item. */
 	if (f->command_case == REPAT__FRAME__COMMAND_RECEIPT &&
-	    receipt_body(c, f->receipt, &b) != 0)
-		return 0;
+	    (rc = receipt_body(c, f->receipt, &b)) != 0)
+		return rc;
 	for (i = 0; i < *ninflight; i++) {
 		it = &items[inflight[i]];
 		if (b == NULL) {
@@ -743,7 +749,7 @@ apply_answer(repat_client_t *c, Repat__Frame *f,
 			fill_receipt(&it->result, f->receipt, b);
 		}
 		it->answered = true;
-		got++;
+		(*got)++;
 		continue;
 keep:
 		inflight[k++] = inflight[i];
@@ -752,7 +758,7 @@ keep:
 	if (b != NULL)
 		repat_msg_free(b);
 	(void)n;
-	return got;
+	return 0;
 }
 
 int
@@ -821,13 +827,27 @@ repat_client_submit_batch(repat_client_t *c, struct repat_submit_item *items,
 			continue;
 		if (f->command_case == REPAT__FRAME__COMMAND_RECEIPT ||
 		    f->command_case == REPAT__FRAME__COMMAND_REJECTION) {
-			i = apply_answer(c, f, items, n, inflight, &ninflight);
+			rc = apply_answer(c, f, items, n, inflight, &ninflight,
+			    &i);
 			if (i > 0) {
 				done += i;
 				last_answer = mono_ms();
 			}
 		}
 		repat_msg_free(f);
+		/*
+		 * Not the pinned broker's signature: waiting would only end
+		 * in "no answer", and hide why (the broker runs with another
+		 * key than the certificate the agents pinned).
+		 */
+		if (rc != REPAT_OK) {
+			repat_errf(errbuf, REPAT_ESIG, "%s: a receipt does not "
+			    "verify against the pinned broker certificate "
+			    "(%s); nothing counts as received", c->endpoint,
+			    repat_strerror(rc));
+			rc = REPAT_ESIG;
+			break;
+		}
 	}
 out:
 	for (i = 0; i < n; i++)

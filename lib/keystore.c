@@ -124,25 +124,35 @@ done:
 	return rc;
 }
 
+int
+repat_curve_pair_check(const char *key_path, const char *secret,
+    const char *pub_path, const char *pub, char *errbuf)
+{
+	struct stat st;
+	char derived[41];
+
+	if (stat(key_path, &st) == 0 && (st.st_mode & 077) != 0)
+		return repat_errf(errbuf, REPAT_EPERM, "%s can be read by "
+		    "group or others: run `chmod 600 %s`", key_path, key_path);
+	if (zmq_curve_public(derived, secret) != 0 ||
+	    strcmp(derived, pub) != 0)
+		return repat_errf(errbuf, REPAT_ECRYPTO, "%s is not the public "
+		    "key of %s", pub_path, key_path);
+	return 0;
+}
+
 static int
 check_curve(const char *dir, struct repat_keystore *ks, char *errbuf)
 {
-	struct stat st;
-	char derived[41], *path;
-	int rc = 0;
+	char *key = repat_xasprintf("%s/curve.key", dir);
+	char *pub = repat_xasprintf("%s/curve.pub", dir);
+	int rc;
 
-	path = repat_xasprintf("%s/curve.key", dir);
-	if (stat(path, &st) == 0 && (st.st_mode & 077) != 0)
-		rc = repat_errf(errbuf, REPAT_EPERM, "%s can be read by group "
-		    "or others: run `chmod 600 %s`", path, path);
-	free(path);
-	if (rc != 0)
-		return rc;
-	if (zmq_curve_public(derived, ks->curve_secret) != 0 ||
-	    strcmp(derived, ks->curve_public) != 0)
-		return repat_errf(errbuf, REPAT_ECRYPTO, "%s: curve.pub is not "
-		    "the public key of curve.key", dir);
-	return 0;
+	rc = repat_curve_pair_check(key, ks->curve_secret, pub,
+	    ks->curve_public, errbuf);
+	free(key);
+	free(pub);
+	return rc;
 }
 
 /* agent.conf's id must be the certified one: catches mixed-up folders. */

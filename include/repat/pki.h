@@ -217,6 +217,14 @@ struct repat_keystore {
  * passphrase comes from repat_passphrase(passphrase_file, ...) when the
  * keys are encrypted. Fails with a sentence naming the missing file.
  */
+/*
+ * A CURVE key pair as read from its files: key_path (the secret's file)
+ * readable by its owner only (REPAT_EPERM), and pub the public key of
+ * secret (REPAT_ECRYPTO naming pub_path otherwise). Z85, 40 characters.
+ */
+int repat_curve_pair_check(const char *key_path, const char *secret,
+    const char *pub_path, const char *pub, char *errbuf);
+
 int repat_keystore_load(const char *dir, const char *passphrase_file,
     struct repat_keystore *ks, char *errbuf);
 /* Frees and wipes everything ks holds. */

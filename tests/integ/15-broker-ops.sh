@@ -2,6 +2,9 @@
 # 15-broker-ops.sh: repat-broker's configuration and operator commands.
 #
 #  - conf errors name the file, line and key; unknown keys are errors;
+#  - the broker refuses to start with a key that is not its certificate's,
+#    an agent's certificate, a CURVE key not curve.pub's, a curve.key
+#    others can read, an endpoint port out of range;
 #    clock_offset is refused unless test_mode = yes;
 #  - authorization = open and test_mode are logged at start;
 #  - `register` imports an agent that never said hello (others can write
@@ -9,7 +12,8 @@
 #  - a second broker on the same database is refused;
 #  - `status --json` and `check`; `check` names a tampered audit entry;
 #  - SIGTERM exits 0; a restored old database is refused (behind its
-#    signed checkpoint) until `restore-ack`.
+#    signed checkpoint) until `restore-ack`, which refuses a database that
+#    was never restored.
 set -u
 . "${REPAT_TOP:-.}/tests/integ/lib.sh"
 
@@ -35,6 +39,43 @@ echo "clock_offset = 2d" >>"$BC"
 grep -q "clock_offset: refused unless test_mode = yes" "$T/out" ||
 	{ cat "$T/out"; fail "clock_offset refusal not said"; }
 ok "conf errors name file, line and key"
+
+# --- the broker's own files must belong together, or it does not start
+# (with another key than its certificate's, every receipt failed its
+# senders' check and they saw only a broker that never answered).
+cp "$T/broker.conf.orig" "$BC"
+BD=$T/r/broker
+AG=$T/r/agents/$(ls "$T/r/agents" | head -1)
+refused() {	# refused WHAT PATTERN: the broker exits at once, saying so
+	timeout 20 "$B/repat-broker" -c "$BC" >"$T/out" 2>&1
+	_rc=$?
+	[ $_rc -ne 0 ] && [ $_rc -ne 124 ] ||
+		{ cat "$T/out"; fail "$1: the broker started (exit $_rc)"; }
+	grep -q "$2" "$T/out" || { cat "$T/out"; fail "$1: not said"; }
+}
+swap() {	# swap FILE FROM: FILE replaced by FROM until restore
+	cp -p "$BD/$1" "$T/$1.keep" && cp -p "$2" "$BD/$1"
+}
+restore() { cp -p "$T/$1.keep" "$BD/$1"; }
+swap sign.key "$AG/sign.key"
+refused "another sign.key" "sign.crt is not the certificate of the key in"
+restore sign.key
+swap sign.crt "$AG/sign.crt"
+refused "another sign.crt" "sign.crt is not the certificate of the key in"
+swap sign.key "$AG/sign.key"
+refused "an agent's pair" "not as a broker"
+restore sign.key
+restore sign.crt
+swap curve.key "$AG/curve.key"
+refused "another curve.key" "curve.pub is not the public key of"
+restore curve.key
+chmod 644 "$BD/curve.key"
+refused "curve.key mode 644" "curve.key can be read by group or others"
+chmod 600 "$BD/curve.key"
+sed -i 's|^endpoint = .*|endpoint = tcp://127.0.0.1:99999|' "$BC"
+refused "port 99999" "the port is not a number from 1 to 65535"
+cp "$T/broker.conf.orig" "$BC"
+ok "the broker refuses another key, certificate or CURVE key, an agent's pair, a readable curve.key, a port out of range"
 
 cp "$T/broker.conf.orig" "$BC"
 sed -i 's/^authorization = .*/authorization = open/' "$BC"
@@ -70,6 +111,12 @@ ok "SIGTERM exits 0"
 # --- a restored old database is refused until the operator says so
 DB=$T/r/broker/broker.db
 [ -f "$DB.checkpoint" ] || fail "no signed checkpoint next to the database"
+# nothing restored: nothing to acknowledge, and no AUDIT_RESTORED written
+"$B/repat-broker" restore-ack -c "$BC" >"$T/out" 2>&1 &&
+	{ cat "$T/out"; fail "restore-ack of a database never restored"; }
+grep -q "nothing to acknowledge" "$T/out" || { cat "$T/out"; fail "no reason"; }
+[ "$(ls "$DB".checkpoint.superseded-* 2>/dev/null | wc -l)" = 0 ] ||
+	fail "restore-ack of a database never restored superseded the checkpoint"
 sqlite3 "$DB" ".backup '$T/old.db'" || fail "backup"
 start_broker
 "$R" send --dir "$TH" --to MM.DNR --type case_referral --case TH-2026-000002 \

@@ -788,7 +788,8 @@ facts_consent_and_equality(void **state)
 	(void)state;
 	f = parse(14, "{'scope':['share_case','medical_share'],'decision':"
 	    "'withdrawn','recorded_by':'W','interpreter_language':'km',"
-	    "'recorded_at':'2026-05-14T14:20+07:00','rights_explained':false}");
+	    "'recorded_at':'2026-05-14T14:20+07:00','rights_explained':false,"
+	    "'is_child':true,'guardian_consent':false,'guardian_name':'H'}");
 	g = parse(14, "{'scope':['medical_share','share_case'],'decision':"
 	    "'withdrawn','recorded_by':'X','interpreter_language':'km',"
 	    "'recorded_at':'2026-06-01T08:00Z','rights_explained':true,"
@@ -797,6 +798,9 @@ facts_consent_and_equality(void **state)
 	facts_of(14, g, &b);
 	assert_int_equal(a.n_consent_withdrawn, 2);
 	assert_int_equal(a.n_consent_granted, 0);
+	/* the SOP holds a child's case to the guardian's consent */
+	assert_true(a.has_is_child && a.is_child);
+	assert_true(a.has_guardian_consent && !a.guardian_consent);
 	/* order of scopes aside, the same facts */
 	assert_true(repat_facts_equal(&a, &b));
 	b.consent_withdrawn[1] = REPAT__CONSENT_SCOPE__CONSENT_SCOPE_NOTIFY_ORIGIN;
