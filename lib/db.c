@@ -124,8 +124,8 @@ static int
 migrate(sqlite3 *db, const char *path,
     const struct repat_db_migration *migrations, int n, char *errbuf)
 {
-	char sql[64];
-	int v, rc;
+	char sql[64], why[REPAT_ERRBUF_LEN] = "";
+	int v, rc = REPAT_OK;
 
 	v = repat_db_user_version(db);
 	if (v < 0)
@@ -135,18 +135,33 @@ migrate(sqlite3 *db, const char *path,
 		return repat_errf(errbuf, REPAT_ECORRUPT,
 		    "%s: schema version %d is newer than this program's %d",
 		    path, v, n);
-	for (; v < n; v++) {
-		if ((rc = repat_db_exec(db, "BEGIN IMMEDIATE", errbuf)) != 0)
-			return rc;
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
-		if ((rc = repat_db_exec(db, migrations[v].sql, errbuf)) != 0 ||
-		    (rc = repat_db_exec(db, sql, errbuf)) != 0 ||
-		    (rc = repat_db_exec(db, "COMMIT", errbuf)) != 0) {
-			(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-			return rc;
+	while (v < n) {
+		if ((rc = repat_db_exec(db, "BEGIN IMMEDIATE", why)) != 0)
+			break;
+		/*
+		 * Read again under the write lock: another process opening the
+		 * same new file may have migrated it meanwhile (two commands
+		 * run at once on a fresh agent folder).
+		 */
+		if ((v = repat_db_user_version(db)) < 0) {
+			rc = repat_errf(why, REPAT_EDB, "%s",
+			    sqlite3_errmsg(db));
+			break;
 		}
+		if (v >= n)
+			return repat_db_exec(db, "COMMIT", errbuf);
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if ((rc = repat_db_exec(db, migrations[v].sql, why)) != 0 ||
+		    (rc = repat_db_exec(db, sql, why)) != 0 ||
+		    (rc = repat_db_exec(db, "COMMIT", why)) != 0)
+			break;
+		v++;
 	}
-	return REPAT_OK;
+	if (v >= n)
+		return REPAT_OK;
+	(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return repat_errf(errbuf, rc, "%s: cannot bring the schema to version "
+	    "%d: %s", path, n, why);
 }
 
 int

@@ -9,7 +9,9 @@
 #  - --cc sends a linked copy; CC/role resolves through the directory;
 #  - an offline file is relayed by another agent of the sender's country,
 #    refused by an agent of another country, and a tampered file exits 4;
-#  - agent.conf `operators` is enforced and the operator travels sealed.
+#  - agent.conf `operators` is enforced and the operator travels sealed;
+#  - commands run at once on a fresh agent folder all work (its store is
+#    created once).
 set -u
 . "${REPAT_TOP:-.}/tests/integ/lib.sh"
 # json_get FILE KEY: the first "KEY": value in FILE (strings unquoted).
@@ -30,6 +32,18 @@ MM=$T/r/agents/MM.DSW
 DNR=$T/r/agents/MM.DNR
 F=examples/forms
 CASE=TH-2026-000123
+
+# --- commands run at once on a fresh agent folder create its store once
+cp -a "$T/r/agents/TH.DATIP" "$T/fresh" && rm -f "$T"/fresh/agent.db*
+pids=
+for i in 1 2 3 4 5 6; do
+	"$R" inbox --dir "$T/fresh" >"$T/fresh.$i" 2>&1 &
+	pids="$pids $!"
+done
+for p in $pids; do
+	wait "$p" || { cat "$T"/fresh.*; fail "six inboxes at once on a new folder"; }
+done
+ok "six commands at once on a new agent folder"
 
 # --- everyone says hello once, so the directory knows them
 start_broker
