@@ -95,9 +95,15 @@ cli_getopt(const char *cmd, int argc, char **argv, const struct option *opts)
 	int c;
 
 	opterr = 0;
-	if ((c = getopt_long(argc, argv, "", opts, NULL)) == '?')
-		(void)cli_usage(cmd, "unknown or incomplete option '%s'",
+	/* ':' first: a missing value comes back as ':', told apart. */
+	c = getopt_long(argc, argv, ":", opts, NULL);
+	if (c == ':') {
+		(void)cli_usage(cmd, "option '%s' needs a value",
 		    argv[optind - 1]);
+		c = '?';
+	} else if (c == '?') {
+		(void)cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
+	}
 	return c;
 }
 
@@ -217,12 +223,12 @@ message_opt(int c, const char *arg, struct cli_message_opts *m)
 }
 
 int
-cli_message_getopt(int argc, char **argv, const struct option *opts,
-    struct cli_message_opts *m)
+cli_message_getopt(const char *cmd, int argc, char **argv,
+    const struct option *opts, struct cli_message_opts *m)
 {
 	int c;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1 &&
+	while ((c = cli_getopt(cmd, argc, argv, opts)) != -1 &&
 	    message_opt(c, optarg, m))
 		;
 	return c;
@@ -279,12 +285,12 @@ cli_parse_file_opts(const char *cmd, int argc, char **argv,
 
 	memset(o, 0, sizeof(*o));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cmd, argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'd': o->dir = optarg; break;
 		case 'j': o->json = true; break;
 		case 'P': o->pass_file = optarg; break;
-		default: return cli_usage(cmd, "unknown option");
+		default: return REPAT_EXIT_USAGE;	/* said */
 		}
 	}
 	if (optind + 1 != argc)

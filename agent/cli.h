@@ -121,8 +121,8 @@ int cli_parse_expires_days(const char *arg, long *days);
  * getopt_long(argc, argv, "", opts) that stores the message options in m
  * itself: the next option of the command's own, or -1 at the end.
  */
-int cli_message_getopt(int argc, char **argv, const struct option *opts,
-    struct cli_message_opts *m);
+int cli_message_getopt(const char *cmd, int argc, char **argv,
+    const struct option *opts, struct cli_message_opts *m);
 
 /* A message spec with the storage of the ids it points to. */
 struct cli_message {

@@ -67,15 +67,14 @@ parse_args(const char *sub, int argc, char **argv, struct args *a)
 	memset(a, 0, sizeof(*a));
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = cli_getopt("agreement", argc, argv, longopts)) != -1) {
 		switch (c) {
 		case 'd': a->dir = optarg; break;
 		case 't': a->trust = optarg; break;
 		case 'P': a->pass_file = optarg; break;
 		case 'j': a->json = true; break;
 		default:
-			return cli_usage("agreement", "%s: unknown or "
-			    "incomplete option '%s'", sub, argv[optind - 1]);
+			return REPAT_EXIT_USAGE;	/* said */
 		}
 	}
 	if (optind != argc - 1)

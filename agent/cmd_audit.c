@@ -103,7 +103,7 @@ parse(int argc, char **argv, struct opts *o, bool want_out)
 
 	memset(o, 0, sizeof(*o));
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(CMD, argc, argv, longopts)) != -1) {
 		switch (c) {
 		case 'b': o->db = optarg; break;
 		case 'o': o->out = optarg; break;
@@ -112,8 +112,7 @@ parse(int argc, char **argv, struct opts *o, bool want_out)
 		case 'k': o->checkpoint = optarg; break;
 		case 'j': o->json = true; break;
 		default:
-			return cli_usage(CMD, "unknown or incomplete option "
-			    "'%s'", argv[optind - 1]);
+			return REPAT_EXIT_USAGE;	/* said */
 		}
 	}
 	if (optind < argc)

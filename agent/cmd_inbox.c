@@ -181,7 +181,7 @@ cmd_inbox(int argc, char **argv)
 	memset(&l, 0, sizeof(l));
 	f.limit = 50;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt("inbox", argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 'a': all = true; break;
@@ -200,7 +200,7 @@ cmd_inbox(int argc, char **argv)
 				    "positive number");
 			break;
 		case 'j': json = true; break;
-		default: return cli_usage("inbox", "unknown option");
+		default: return REPAT_EXIT_USAGE;	/* said */
 		}
 	}
 	if (optind != argc)
@@ -402,14 +402,14 @@ cmd_show(int argc, char **argv)
 	}
 	memset(&a, 0, sizeof(a));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt("show", argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'd': a.dir = optarg; break;
 		case 'o': a.out = optarg; break;
 		case 'p': a.operator_name = optarg; break;
 		case 'P': a.pass_file = optarg; break;
 		case 'j': a.json = true; break;
-		default: return cli_usage("show", "unknown option");
+		default: return REPAT_EXIT_USAGE;	/* said */
 		}
 	}
 	if (optind + 1 != argc)
@@ -803,13 +803,13 @@ cmd_case(int argc, char **argv)
 		return REPAT_EXIT_OK;
 	}
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt("case", argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 'p': op = optarg; break;
 		case 'P': pass_file = optarg; break;
 		case 'j': json = true; break;
-		default: return cli_usage("case", "unknown option");
+		default: return REPAT_EXIT_USAGE;	/* said */
 		}
 	}
 	if (optind + 1 != argc)

@@ -182,15 +182,14 @@ cmd_proof(int argc, char **argv)
 	if (cli_wants_help(argc, argv))
 		return usage_full(stdout);
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(CMD, argc, argv, longopts)) != -1) {
 		switch (c) {
 		case 'd': dir_opt = optarg; break;
 		case 'p': pass = optarg; break;
 		case 'j': json = true; break;
 		case 'k': other = optarg; break;
 		default:
-			return cli_usage(CMD, "unknown or incomplete option "
-			    "'%s'", argv[optind - 1]);
+			return REPAT_EXIT_USAGE;	/* said */
 		}
 	}
 	if (optind + (other == NULL) != argc)

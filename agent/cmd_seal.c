@@ -72,7 +72,7 @@ parse_seal_args(int argc, char **argv, struct seal_args *a)
 
 	memset(a, 0, sizeof(*a));
 	optind = 1;
-	while ((c = cli_message_getopt(argc, argv, opts, m)) != -1) {
+	while ((c = cli_message_getopt("seal", argc, argv, opts, m)) != -1) {
 		switch (c) {
 		case 'o': a->out = optarg; break;
 		case 'C': a->to_cert = optarg; break;
@@ -81,7 +81,7 @@ parse_seal_args(int argc, char **argv, struct seal_args *a)
 				return cli_usage("seal", "--expires-days must "
 				    "be 1 to 3650");
 			break;
-		default: return cli_usage("seal", "unknown option");
+		default: return REPAT_EXIT_USAGE;	/* said */
 		}
 	}
 	if (optind != argc)

@@ -100,7 +100,7 @@ parse_send_args(const char *cmd, int argc, char **argv, struct send_args *a)
 
 	memset(a, 0, sizeof(*a));
 	optind = 1;
-	while ((c = cli_message_getopt(argc, argv, opts, m)) != -1) {
+	while ((c = cli_message_getopt(cmd, argc, argv, opts, m)) != -1) {
 		switch (c) {
 		case 'C':
 			if (a->ncc == MAX_CC)
@@ -114,7 +114,7 @@ parse_send_args(const char *cmd, int argc, char **argv, struct send_args *a)
 				    "1 to 3650");
 			break;
 		case 'j': a->json = true; break;
-		default: return cli_usage(cmd, "unknown option");
+		default: return REPAT_EXIT_USAGE;	/* said */
 		}
 	}
 	return REPAT_EXIT_OK;
@@ -211,6 +211,14 @@ submit_and_report(struct agent_session *s, uint8_t (*ids)[16], size_t n,
 		rc = session_flush(s, &st, false);
 		if (rc != REPAT_EXIT_OK && rc != REPAT_EXIT_QUEUED)
 			return rc;
+	}
+	if (st.not_kept_code != 0) {
+		char why[96];
+
+		/* The broker answered: say what it said, not "no answer". */
+		snprintf(why, sizeof(why), "the broker did not keep it for "
+		    "now (%s)", session_reject_name(st.not_kept_code));
+		return report(s, ids, n, json, why);
 	}
 	return report(s, ids, n, json, s->client != NULL ?
 	    "the broker did not answer in time" : "the broker is unreachable");

@@ -157,7 +157,7 @@ cmd_sync(int argc, char **argv)
 		return REPAT_EXIT_OK;
 	}
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt("sync", argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 'w':
@@ -168,7 +168,7 @@ cmd_sync(int argc, char **argv)
 			break;
 		case 'P': pass_file = optarg; break;
 		case 'j': json = true; break;
-		default: return cli_usage("sync", "unknown option");
+		default: return REPAT_EXIT_USAGE;	/* said */
 		}
 	}
 	if (optind != argc)

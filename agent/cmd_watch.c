@@ -499,7 +499,7 @@ cmd_watch(int argc, char **argv)
 	memset(&w, 0, sizeof(w));
 	w.timeout_s = 300;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt("watch", argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 'x': w.exec = optarg; break;
@@ -519,7 +519,7 @@ cmd_watch(int argc, char **argv)
 			break;
 		case 'P': pass_file = optarg; break;
 		case 'j': w.json = true; break;
-		default: return cli_usage("watch", "unknown option");
+		default: return REPAT_EXIT_USAGE;	/* said */
 		}
 	}
 	if (optind != argc)

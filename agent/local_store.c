@@ -177,10 +177,7 @@ done(local_store_t *ls, sqlite3_stmt *st, char *errbuf)
 	int rc = sqlite3_step(st);
 
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return repat_errf(errbuf, repat_db_err(rc), "local store: %s",
-		    sqlite3_errmsg(ls->db));
-	return REPAT_OK;
+	return rc == SQLITE_DONE ? REPAT_OK : repat_db_fail(ls->db, rc, errbuf);
 }
 
 static void

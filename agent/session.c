@@ -32,8 +32,12 @@
 #define ACK_BATCH	32	/* per COMMIT and signed ack: half the window */
 #define PROGRESS_EVERY	100	/* a progress line every so many events */
 
-/* A misspelt key would silently fall back to its default: say so. */
-static void
+/*
+ * A misspelt key would silently fall back to its default (`operator`
+ * for `operators` turns the operator check off): refused, as broker.conf
+ * refuses one.
+ */
+static int
 check_conf_keys(struct agent_session *s)
 {
 	static const char *const known[] = {
@@ -47,9 +51,12 @@ check_conf_keys(struct agent_session *s)
 	for (i = 0; known[i] != NULL; i++)
 		(void)repat_conf_str(s->conf, known[i], NULL);
 	if ((unused = repat_conf_unused(s->conf, &line)) != NULL)
-		fprintf(stderr, "repat %s: warning: %s:%d: unknown key '%s' "
-		    "(ignored)\n", s->cmd, repat_conf_path(s->conf), line,
+		return cli_fail(s->cmd, REPAT_EXIT_FAIL, "%s:%d: %s: unknown "
+		    "key (known: id, role, broker_endpoint, broker_curve_key, "
+		    "broker_cert, trust, operators, connect_timeout, "
+		    "agreements, log_level)", repat_conf_path(s->conf), line,
 		    unused);
+	return REPAT_EXIT_OK;
 }
 
 int
@@ -79,7 +86,12 @@ session_open(struct agent_session *s, const char *cmd, const char *dir_opt,
 	}
 	free(path);
 	if (s->conf != NULL) {
-		check_conf_keys(s);
+		int rc = check_conf_keys(s);
+
+		if (rc != REPAT_EXIT_OK) {
+			repat_conf_destroy(&s->conf);
+			return rc;
+		}
 		lvl = repat_conf_str(s->conf, "log_level", NULL);
 		if (lvl != NULL && repat_log_level_parse(lvl) >= 0)
 			repat_log_set_level(repat_log_level_parse(lvl));
@@ -419,6 +431,7 @@ record_answer(struct agent_session *s, const struct repat_submit_result *r,
 	 */
 	if (!r->receipted && session_reject_transient(r->code)) {
 		st->queued++;
+		st->not_kept_code = r->code;
 		if (print)
 			fprintf(stderr, "repat %s: message %s not kept by the "
 			    "broker for now (%s): it stays in the outbox\n",

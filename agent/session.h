@@ -93,6 +93,7 @@ struct session_stats {
 	size_t received, duplicates, unverified;	/* deliveries */
 	size_t notices;
 	uint64_t last_seq;
+	int not_kept_code;	/* a transient refusal's code, 0 none */
 };
 
 /*

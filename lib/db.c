@@ -28,6 +28,32 @@ repat_db_err(int sqlite_rc)
 }
 
 int
+repat_db_fail(sqlite3 *db, int sqlite_rc, char *errbuf)
+{
+	const char *file = sqlite3_db_filename(db, "main");
+	const char *hint;
+
+	switch (sqlite_rc & 0xff) {
+	case SQLITE_FULL:
+		hint = " (the disk is full)";
+		break;
+	case SQLITE_IOERR:
+		hint = " (a read or write failed: is the disk full or failing?)";
+		break;
+	case SQLITE_READONLY:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+		hint = " (check the permissions of the file and its folder)";
+		break;
+	default:
+		hint = "";
+	}
+	return repat_errf(errbuf, repat_db_err(sqlite_rc), "%s: %s%s",
+	    file != NULL && file[0] != '\0' ? file : "database",
+	    sqlite3_errmsg(db), hint);
+}
+
+int
 repat_db_step_done(sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
@@ -43,13 +69,8 @@ repat_db_exec(sqlite3 *db, const char *sql, char *errbuf)
 	int rc;
 
 	rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-	if (rc != SQLITE_OK) {
-		repat_errf(errbuf, repat_db_err(rc), "%s",
-		    msg ? msg : sqlite3_errstr(rc));
-		sqlite3_free(msg);
-		return repat_db_err(rc);
-	}
-	return REPAT_OK;
+	sqlite3_free(msg);	/* the same as sqlite3_errmsg */
+	return rc == SQLITE_OK ? REPAT_OK : repat_db_fail(db, rc, errbuf);
 }
 
 sqlite3_stmt *
@@ -160,8 +181,8 @@ migrate(sqlite3 *db, const char *path,
 	if (v >= n)
 		return REPAT_OK;
 	(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	return repat_errf(errbuf, rc, "%s: cannot bring the schema to version "
-	    "%d: %s", path, n, why);
+	return repat_errf(errbuf, rc, "cannot bring the schema to version %d: "
+	    "%s", n, why);
 }
 
 int

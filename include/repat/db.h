@@ -38,7 +38,7 @@ struct repat_db_migration {
 int repat_db_open(const char *path, const struct repat_db_migration *migrations,
     int n, int flags, sqlite3 **out, char *errbuf);
 
-/* Runs sql (no results); REPAT_EDB with errbuf holding SQLite's message. */
+/* Runs sql (no results); on failure, repat_db_fail's code and errbuf. */
 int repat_db_exec(sqlite3 *db, const char *sql, char *errbuf);
 
 /* Prepares sql or aborts: the SQL is ours, a failure is a programmer error. */
@@ -55,6 +55,12 @@ int repat_db_integrity_check(sqlite3 *db, char *errbuf);
 
 /* REPAT_EFULL for SQLITE_FULL, REPAT_EDB for other SQLite errors. */
 int repat_db_err(int sqlite_rc);
+/*
+ * Sets errbuf to what SQLite said about db's last failure (sqlite_rc),
+ * with the file's name and, for a full, failing or read-only disk, what
+ * to look at; returns repat_db_err(sqlite_rc).
+ */
+int repat_db_fail(sqlite3 *db, int sqlite_rc, char *errbuf);
 /*
  * Steps st, a statement that returns no row, and resets it (bindings
  * stay): REPAT_OK, or repat_db_err of what SQLite said.

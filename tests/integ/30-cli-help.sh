@@ -45,6 +45,9 @@ expect_usage case --dir "$T/agent" not-a-case
 expect_usage watch --dir "$T/agent" --exec ""
 expect_usage sync --dir "$T/agent" extra
 expect_usage submit --dir "$T/agent"
+expect_usage inbox --dir "$T/agent" --limit
+grep -q "option '--limit' needs a value" "$T/err" ||
+	{ cat "$T/err"; fail "a missing value is not named"; }
 echo "ok: wrong usage exits 2 with a hint"
 
 # No agent folder given: say how to give one.
@@ -55,6 +58,13 @@ grep -q -- "--dir" "$T/err" || fail "inbox without --dir: no hint"
 "$R" inbox --dir "$T/agent" >"$T/out" 2>&1 </dev/null || fail "empty inbox"
 grep -q "no messages" "$T/out" || fail "empty inbox text"
 [ "$(stat -c %a "$T/agent/agent.db")" = 600 ] || fail "agent.db not 0600"
+# A misspelt agent.conf key would silently take its default: refused.
+printf 'id = TH.X\noperator = Somchai\n' >"$T/agent/agent.conf"
+"$R" inbox --dir "$T/agent" >"$T/out" 2>"$T/err" </dev/null &&
+	fail "agent.conf with an unknown key accepted"
+grep -q "agent.conf:2: operator: unknown key" "$T/err" ||
+	{ cat "$T/err"; fail "unknown agent.conf key not named"; }
+rm "$T/agent/agent.conf"
 echo "ok: agent folder handling"
 
 # A form that does not validate: exit 1, every problem named, before any
