@@ -289,6 +289,9 @@ session_connect(struct agent_session *s)
 	if (endpoint == NULL)
 		return cli_fail(s->cmd, REPAT_EXIT_FAIL, "%s/agent.conf has "
 		    "no broker_endpoint", s->dir);
+	if (repat_endpoint_check(endpoint, err) != 0)
+		return cli_fail(s->cmd, REPAT_EXIT_FAIL, "%s/agent.conf: "
+		    "broker_endpoint: %s", s->dir, err);
 	if (curve_key(s, curve, err) != REPAT_OK)
 		return cli_fail(s->cmd, REPAT_EXIT_FAIL, "%s", err);
 	if (load_broker_cert(s, err) != REPAT_OK)

@@ -7,7 +7,6 @@
  * the broker -- authorization = open and test_mode -- must be named
  * explicitly; both are logged at start and written to the audit.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,39 +125,12 @@ load_modes(repat_conf_t *conf, struct broker_config *cfg, char *errbuf)
 	return rc;
 }
 
-/*
- * tcp://HOST:PORT with PORT 1-65535 (or ZeroMQ's *), or ipc://PATH:
- * libzmq takes port 99999 modulo 65536 and listens somewhere else.
- */
-static int
-check_endpoint(const struct broker_config *cfg, char *errbuf)
-{
-	const char *e = cfg->endpoint, *colon;
-	char *end;
-	long port;
-
-	if (strncmp(e, "ipc://", 6) == 0 && e[6] != '\0')
-		return 0;
-	if (strncmp(e, "tcp://", 6) != 0 ||
-	    (colon = strrchr(e + 6, ':')) == NULL || colon == e + 6)
-		return repat_errf(errbuf, REPAT_EINVAL, "%s: endpoint: \"%s\" "
-		    "is not tcp://HOST:PORT", cfg->path, e);
-	if (strcmp(colon + 1, "*") == 0)
-		return 0;
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || errno != 0 || port < 1 ||
-	    port > 65535)
-		return repat_errf(errbuf, REPAT_EINVAL, "%s: endpoint: \"%s\": "
-		    "the port is not a number from 1 to 65535", cfg->path, e);
-	return 0;
-}
-
 int
 broker_config_load(const char *path, struct broker_config *cfg, char *errbuf)
 {
 	repat_conf_t *conf;
 	const char *unused;
+	char why[REPAT_ERRBUF_LEN];
 	int line, rc = 0;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -178,8 +150,9 @@ broker_config_load(const char *path, struct broker_config *cfg, char *errbuf)
 	    &rc);
 	cfg->passphrase_file = repat_conf_path_value(conf, "passphrase_file",
 	    NULL);
-	if (rc == 0)
-		rc = check_endpoint(cfg, errbuf);
+	if (rc == 0 && repat_endpoint_check(cfg->endpoint, why) != 0)
+		rc = repat_errf(errbuf, REPAT_EINVAL, "%s: endpoint: %s",
+		    path, why);
 	if (rc == 0)
 		rc = load_modes(conf, cfg, errbuf);
 	if (rc == 0)

@@ -274,3 +274,27 @@ repat_conf_path_value(repat_conf_t *conf, const char *key, const char *def)
 	return repat_xasprintf("%.*s/%s", (int)(slash - conf->path),
 	    conf->path, v);
 }
+
+int
+repat_endpoint_check(const char *e, char *why)
+{
+	const char *colon;
+	char *end;
+	long port;
+
+	if (strncmp(e, "ipc://", 6) == 0 && e[6] != '\0')
+		return 0;
+	if (strncmp(e, "tcp://", 6) != 0 ||
+	    (colon = strrchr(e + 6, ':')) == NULL || colon == e + 6)
+		return repat_errf(why, REPAT_EINVAL, "\"%s\" is not "
+		    "tcp://HOST:PORT", e);
+	if (strcmp(colon + 1, "*") == 0)
+		return 0;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || errno != 0 || port < 1 ||
+	    port > 65535)
+		return repat_errf(why, REPAT_EINVAL, "\"%s\": the port is not "
+		    "a number from 1 to 65535", e);
+	return 0;
+}

@@ -38,6 +38,15 @@ int repat_conf_int(repat_conf_t *conf, const char *key, int64_t def,
 const char *repat_conf_unused(repat_conf_t *conf, int *line);
 /* The path it was read from, for messages and relative paths. */
 const char *repat_conf_path(const repat_conf_t *conf);
+
+/*
+ * A ZeroMQ endpoint as repat uses one: tcp://HOST:PORT with PORT 1-65535
+ * (or * to bind any), or ipc://PATH. libzmq itself takes port 99999
+ * modulo 65536 and "tcp://host" as a name to resolve, so a typo would
+ * listen elsewhere or fail later as "the broker refused". 0, or
+ * REPAT_EINVAL with why saying what is wrong.
+ */
+int repat_endpoint_check(const char *endpoint, char *why);
 /* A path value resolved against the conf file's folder; caller frees. */
 char *repat_conf_path_value(repat_conf_t *conf, const char *key,
     const char *def);

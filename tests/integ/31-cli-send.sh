@@ -44,6 +44,12 @@ for p in $pids; do
 	wait "$p" || { cat "$T"/fresh.*; fail "six inboxes at once on a new folder"; }
 done
 ok "six commands at once on a new agent folder"
+sed -i 's|^broker_endpoint = .*|broker_endpoint = tcp://127.0.0.1|' \
+    "$T/fresh/agent.conf"
+"$R" sync --dir "$T/fresh" >"$T/out" 2>&1 && fail "endpoint without a port"
+grep -q "broker_endpoint: \"tcp://127.0.0.1\" is not tcp://HOST:PORT" \
+    "$T/out" || { cat "$T/out"; fail "a bad broker_endpoint is not named"; }
+ok "a broker_endpoint without a port is named, not blamed on the broker"
 
 # --- everyone says hello once, so the directory knows them
 start_broker
