@@ -848,6 +848,11 @@ session_operator(struct agent_session *s, const char *opt, const char **out)
 	*out = name;
 	if (list == NULL)
 		return REPAT_EXIT_OK;
+	if (list[strspn(list, " \t,")] == '\0')
+		return cli_fail(s->cmd, REPAT_EXIT_FAIL, "%s/agent.conf: "
+		    "operators is empty, so nobody may send or read: list "
+		    "them (operators = name1, name2) or remove the line",
+		    s->dir);
 	if (name == NULL)
 		return cli_usage(s->cmd, "this agent records who sends: give "
 		    "--operator NAME (or set REPAT_OPERATOR), one of: %s",

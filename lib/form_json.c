@@ -567,6 +567,14 @@ repat_form_from_json(int type, const char *json, size_t len,
 		    "most %d", len, REPAT_MAX_FORM_JSON);
 		return REPAT_EFORM;
 	}
+	/*
+	 * A UTF-8 byte-order mark, as Windows editors save one, says nothing
+	 * JSON needs: skipped, not refused as "'[' or '{' expected".
+	 */
+	if (len >= 3 && memcmp(json, "\xEF\xBB\xBF", 3) == 0) {
+		json += 3;
+		len -= 3;
+	}
 	/* jansson would refuse it too, but without saying where. */
 	if (!form_utf8_valid(json, len)) {
 		form_problem(report, false, "", "not valid UTF-8 (near byte "

@@ -163,6 +163,13 @@ printf '\377' | dd of="$T/bad.repat" bs=1 seek=$((size - 40)) conv=notrunc \
 ok "offline file relayed once; foreign relay refused; tampering exits 4"
 
 # --- operators: listed in agent.conf, checked, carried sealed
+cp "$TH/agent.conf" "$T/agent.conf.th"
+echo "operators = " >>"$TH/agent.conf"
+"$R" send --dir "$TH" --to MM.DSW --type case_referral --case "$CASE" \
+    --form "$F/case_referral.json" --operator malee >"$T/out" 2>&1
+[ $? = 1 ] && grep -q "operators is empty" "$T/out" ||
+	{ cat "$T/out"; fail "an empty operators list is not named"; }
+cp "$T/agent.conf.th" "$TH/agent.conf"
 echo "operators = somchai, malee" >>"$TH/agent.conf"
 "$R" send --dir "$TH" --to MM.DSW --type case_referral --case "$CASE" \
     --form "$F/case_referral.json" >"$T/out" 2>&1 </dev/null
