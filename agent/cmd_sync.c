@@ -48,9 +48,9 @@ print_summary(const struct session_stats *st,
 		    (unsigned long long)st->last_seq);
 		if (dir_done)
 			printf(",\"directory\":%zu,\"directory_refused\":%zu,"
-			    "\"crls_updated\":%zu,\"crls_refused\":%zu",
-			    sd->ok, sd->refused, sd->crls_updated,
-			    sd->crls_refused);
+			    "\"directory_unsaved\":%zu,\"crls_updated\":%zu,"
+			    "\"crls_refused\":%zu", sd->ok, sd->refused,
+			    sd->unsaved, sd->crls_updated, sd->crls_refused);
 		printf("}\n");
 		return;
 	}
@@ -65,8 +65,9 @@ print_summary(const struct session_stats *st,
 	printf(", %zu notices\n", st->notices);
 	if (!dir_done)
 		return;
-	printf("directory: %zu agents verified%s\n", sd->ok,
-	    sd->refused ? ", some entries REFUSED (see above)" : "");
+	printf("directory: %zu agents verified%s%s\n", sd->ok,
+	    sd->refused ? ", some entries REFUSED (see above)" : "",
+	    sd->unsaved ? ", some NOT SAVED (see above)" : "");
 	printf("CRLs: %zu updated%s\n", sd->crls_updated, sd->crls_refused ?
 	    ", some NOT installed (see above)" : "");
 }

@@ -681,15 +681,21 @@ static int
 write_cert(struct agent_session *s, const char *id, const char *name,
     X509 *cert, char *err)
 {
+	const char *sub[2] = { "", id };
 	char *path;
-	int rc;
+	int i, rc;
 
-	path = repat_xasprintf("%s/directory", s->dir);
-	(void)mkdir(path, 0755);
-	free(path);
-	path = repat_xasprintf("%s/directory/%s", s->dir, id);
-	(void)mkdir(path, 0755);
-	free(path);
+	for (i = 0; i < 2; i++) {
+		path = repat_xasprintf("%s/directory/%s", s->dir, sub[i]);
+		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+			rc = repat_errf(err, errno == ENOSPC ? REPAT_EFULL :
+			    REPAT_EIO, "cannot create %s: %s", path,
+			    strerror(errno));
+			free(path);
+			return rc;
+		}
+		free(path);
+	}
 	path = repat_xasprintf("%s/directory/%s/%s.crt", s->dir, id, name);
 	rc = repat_pki_write_pem(path, cert, REPAT_PEM_CERT, err);
 	free(path);
@@ -795,8 +801,15 @@ session_refresh_directory(struct agent_session *s,
 		goto rollback;
 	for (i = 0; i < d->n_entries; i++) {
 		why[0] = '\0';
-		if (cache_entry(s, d->entries[i], now, why) == REPAT_OK) {
+		if ((rc = cache_entry(s, d->entries[i], now, why)) == REPAT_OK) {
 			sd->ok++;
+			continue;
+		}
+		/* A folder that cannot be written is not a trust failure. */
+		if (rc == REPAT_EIO || rc == REPAT_EFULL) {
+			sd->unsaved++;
+			fprintf(stderr, "repat %s: directory entry %zu NOT "
+			    "SAVED: %s\n", s->cmd, i, why);
 			continue;
 		}
 		sd->refused++;

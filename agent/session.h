@@ -128,6 +128,7 @@ int session_receive(struct agent_session *s, int idle_ms,
 struct session_directory {
 	size_t ok;		/* entries verified and cached */
 	size_t refused;		/* entries that did not verify (said) */
+	size_t unsaved;		/* verified, but not written (said) */
 	size_t crls_updated;	/* CRLs installed into trust/ */
 	size_t crls_refused;	/* CRLs not installed (said) */
 };

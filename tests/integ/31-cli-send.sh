@@ -57,6 +57,15 @@ for a in "$MM" "$DNR" "$TH"; do
 	"$R" sync --dir "$a" >"$T/out" 2>&1 || { cat "$T/out"; fail "first sync"; }
 done
 grep -q "directory: 3 agents verified" "$T/out" || fail "directory of 3"
+# A directory cache that cannot be written is said so, not "REFUSED".
+cp -a "$TH" "$T/nodir" && rm -rf "$T/nodir/directory" &&
+	touch "$T/nodir/directory"
+"$R" sync --dir "$T/nodir" >"$T/out" 2>&1
+grep -q "NOT SAVED: cannot create .*nodir/directory/.*Not a directory" \
+    "$T/out" || { cat "$T/out"; fail "an unwritable directory cache"; }
+grep -q "REFUSED" "$T/out" && { cat "$T/out"; fail "blamed on trust"; }
+grep -q "^directory: 0 agents verified, some NOT SAVED" "$T/out" ||
+	{ cat "$T/out"; fail "the summary does not say NOT SAVED"; }
 [ -f "$TH/directory/MM.DSW/enc.crt" ] || fail "directory/MM.DSW/enc.crt"
 [ "$(stat -c %a "$TH/agent.db")" = 600 ] || fail "agent.db is not 0600"
 ok "directory refreshed and written for repat seal"
