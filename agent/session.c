@@ -312,6 +312,11 @@ session_connect(struct agent_session *s)
 	case REPAT_EIO:
 		repat_log_debug("broker %s: %s", endpoint, err);
 		return REPAT_EXIT_QUEUED;
+	case REPAT_EFULL:
+	case REPAT_EDB:
+		/* The broker answered, for now without admitting: say why. */
+		fprintf(stderr, "repat %s: %s\n", s->cmd, err);
+		return REPAT_EXIT_QUEUED;
 	case REPAT_ESIG:
 	case REPAT_ECERT:
 		return cli_fail(s->cmd, REPAT_EXIT_UNTRUSTED, "the broker at "

@@ -546,6 +546,24 @@ unkept_rejection(struct broker *b, int rc, Repat__Frame *f,
 }
 
 /*
+ * A hello the database could not record (its admission, its audit entry)
+ * is told so, with the same code a submit would get: without an answer
+ * the agent waits for a welcome and reports the broker unreachable. The
+ * agent says hello again later.
+ */
+static void
+hello_rejection(struct broker *b, int rc, Repat__Frame *f,
+    Repat__Rejection *r)
+{
+	unkept_rejection(b, rc, f, r);
+	r->has_message_id = 0;
+	r->reason = rc == REPAT_EFULL ? "The broker's storage is full: it "
+	    "could not record your hello. Try again later; the broker's "
+	    "operator must free space." : "The broker could not record your "
+	    "hello in its database. Try again later.";
+}
+
+/*
  * A group whose COMMIT failed kept nothing: each submit that was waiting
  * for a receipt is told so, with a code the sender can act on, instead of
  * being left to time out. No audit entry: the database just refused to
@@ -566,6 +584,14 @@ refuse_uncommitted(struct broker *b, int rc)
 			r.message_id.data = s->r_ids[j];
 			r.message_id.len = 16;
 			broker_queue_frame(b, s, &f);
+		}
+		if (s->welcome_owed) {
+			Repat__Frame hf = REPAT__FRAME__INIT;
+			Repat__Rejection hr = REPAT__REJECTION__INIT;
+
+			hello_rejection(b, rc, &hf, &hr);
+			broker_queue_frame(b, s, &hf);
+			s->welcome_owed = false;
 		}
 	}
 }
@@ -589,9 +615,11 @@ broker_group_end(struct broker *b)
 		return;
 	}
 	/* Receipts are signed only now: "acknowledged" means on disk. */
-	for (i = 0; i < b->sessions.n; i++)
+	for (i = 0; i < b->sessions.n; i++) {
+		b->sessions.s[i]->welcome_owed = false;
 		if (b->sessions.s[i]->r_n > 0)
 			sign_receipt(b, b->sessions.s[i]);
+	}
 	audit_committed(&b->audit);
 	(void)checkpoint_maybe(b, false);
 	flush_out(b, true);
@@ -781,6 +809,24 @@ refuse_group(struct broker *b, struct group *g, int rc)
 	unkept_rejection(b, rc, &f, &r);
 	for (i = 0; i < g->n; i++) {
 		p = &g->jobs[i];
+		/*
+		 * Straight to the frame's routing id: a first hello has no
+		 * session yet (run_frame makes it), and a reconnected peer's
+		 * session still holds its old id.
+		 */
+		if (p->frame != NULL &&
+		    p->frame->command_case == REPAT__FRAME__COMMAND_HELLO) {
+			Repat__Frame hf = REPAT__FRAME__INIT;
+			Repat__Rejection hr = REPAT__REJECTION__INIT;
+			uint8_t *buf;
+			size_t len;
+
+			hello_rejection(b, rc, &hf, &hr);
+			repat_encode(&hf.base, &buf, &len);
+			(void)send_to(b, p->rid, p->rid_len, buf, len);
+			free(buf);
+			continue;
+		}
 		if (p->frame == NULL ||
 		    p->frame->command_case != REPAT__FRAME__COMMAND_SUBMIT ||
 		    (s = session_find(&b->sessions, p->key)) == NULL ||

@@ -143,6 +143,7 @@ struct session {
 	uint64_t backoff_ms;		/* current redelivery delay */
 	uint32_t head_attempts;		/* sends of seq acked + 1 */
 	bool unreachable;		/* ROUTER said EHOSTUNREACH */
+	bool welcome_owed;		/* admitted in the group being run */
 	bool dirty;			/* has something to deliver */
 	uint64_t last_seen_ms;		/* last frame */
 	uint64_t stored_seen_ms;	/* last_seen written to the store */

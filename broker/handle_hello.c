@@ -201,6 +201,7 @@ admit(struct broker *b, struct session *s, Repat__Hello *h,
 	f.command_case = REPAT__FRAME__COMMAND_WELCOME;
 	f.welcome = &w;
 	broker_queue_frame(b, s, &f);
+	s->welcome_owed = true;		/* until the group's COMMIT */
 	repat_log_info("hello %s: admitted, window %u, resuming after seq %llu",
 	    s->agent_id, window, (unsigned long long)a.acked_seq);
 	return REPAT_OK;

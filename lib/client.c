@@ -598,6 +598,25 @@ repat_client_connect(repat_client_t *c,
 			rc = repat_errf(errbuf, REPAT_EREFUSED, "the broker "
 			    "refused the hello: %s", c->bye_reason);
 			goto fail;
+		case REPAT__FRAME__COMMAND_REJECTION:
+			/*
+			 * Without a message id it answers the hello: the
+			 * broker could not record it (its disk is full). For
+			 * now, not for good: REPAT_EFULL or REPAT_EDB, so a
+			 * watch keeps trying.
+			 */
+			if (f->rejection->has_message_id) {
+				repat_msg_free(f);
+				break;
+			}
+			rc = repat_errf(errbuf, f->rejection->code ==
+			    REPAT__REJECT_CODE__REJECT_STORAGE_FULL ?
+			    REPAT_EFULL : REPAT_EDB, "the broker could not "
+			    "admit this agent for now (%s): %s",
+			    repat_reject_code_name((int)f->rejection->code),
+			    f->rejection->reason ? f->rejection->reason : "");
+			repat_msg_free(f);
+			goto fail;
 		case REPAT__FRAME__COMMAND_DELIVER:
 		case REPAT__FRAME__COMMAND_NOTICE:
 			hold(c, f);

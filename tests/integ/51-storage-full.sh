@@ -29,6 +29,8 @@ start_broker
 	fail "the recipient could not say hello"
 "$B/repat-bench" fill --region "$T/r" --count 10 >"$T/out" 2>&1 ||
 	{ cat "$T/out"; fail "10 messages on an empty disk"; }
+TH=$T/r/agents/TH.DATIP
+"$R" sync --dir "$TH" >"$T/out" 2>&1 || { cat "$T/out"; fail "sync"; }
 avail=$(df -k "$M" | awk 'NR == 2 { print $4 }')
 dd if=/dev/zero of="$M/filler" bs=1k count=$((avail - 400)) 2>/dev/null
 ok "disk filled to $(df -k "$M" | awk 'NR == 2 { print $4 }') kB free"
@@ -48,6 +50,15 @@ else
 	fail "a full disk must be answered with REJECT_STORAGE_FULL (exit $rc)"
 fi
 
+# An agent's send on the full disk is told why, whether its hello or its
+# submit could not be written: not "the broker is unreachable".
+"$R" send --dir "$TH" --to MM.DSW --type case_referral --case TH-2026-000777 \
+    --form examples/forms/case_referral.json >"$T/send" 2>&1
+rc=$?
+[ "$rc" = 3 ] && grep -q "STORAGE_FULL" "$T/send" ||
+	{ cat "$T/send"; fail "repat send on a full disk: exit $rc, no STORAGE_FULL"; }
+ok "repat send on a full disk: kept in the outbox, STORAGE_FULL said ($(grep -o "could not admit\|did not keep" "$T/send" | head -1))"
+
 # Space returns: the filler goes, submits are receipted again.
 rm -f "$M/filler"
 sleep 0.5
@@ -59,6 +70,9 @@ kill -0 "$BPID" 2>/dev/null || fail "the broker died"
 
 # Everything receipted (10 + before + 5) is delivered: nothing was lost.
 want=$((10 + before + 5))
+"$R" sync --dir "$TH" >"$T/out" 2>&1 || { cat "$T/out"; fail "sync after"; }
+grep -q "^sent: 1 receipted" "$T/out" || { cat "$T/out"; fail "the kept send"; }
+want=$((want + 1))
 "$B/repat-bench" fill --region "$T/r" --to MM.DSW --drain >"$T/out3" 2>&1
 got=$(sed -n 's/^delivered \([0-9]*\)$/\1/p' "$T/out3")
 [ "${got:-0}" = "$want" ] ||

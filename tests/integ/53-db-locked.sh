@@ -2,7 +2,8 @@
 # 53-db-locked.sh: another program holds the broker's database locked past
 # SQLite's busy timeout (5 s), so the broker cannot even begin a
 # transaction for a group. Each submit of that group must be answered
-# REJECT_INTERNAL, not dropped unanswered; once the lock is gone new
+# REJECT_INTERNAL, not dropped unanswered, and so is a hello; once the
+# lock is gone new
 # messages are receipted, every receipted message is delivered exactly
 # once, and `repat-broker check` passes.
 set -u
@@ -27,11 +28,29 @@ start_broker
 FILL=$!
 at_exit "kill $FILL 2>/dev/null"
 sleep 1
-# a write lock held for 8 s by the sqlite3 CLI (which waits its turn)
-(echo ".timeout 10000"; echo "BEGIN IMMEDIATE;"; sleep 8; echo "ROLLBACK;") |
+# Another agent says hello while the lock is held: its group cannot begin
+# either, and the hello is answered, not left to time out as
+# "unreachable". The lock outlasts several busy timeouts of 5 s: the
+# fill's group, the fill's bye, timer rounds in between, the hello's.
+DNR=$T/r/agents/MM.DNR
+sed -i 's/^connect_timeout = .*/connect_timeout = 60s/' "$DNR/agent.conf"
+(	# once the first group could not begin: the lock is surely held
+	i=0
+	while ! grep -q "database is locked" "$T/broker.log" && [ $i -lt 300 ]
+	do sleep 0.1; i=$((i + 1)); done
+	"$R" sync --dir "$DNR" >"$T/sync" 2>&1; echo $? >"$T/sync.rc"
+) &
+SYNC=$!
+# a write lock held for 40 s by the sqlite3 CLI (which waits its turn)
+(echo ".timeout 10000"; echo "BEGIN IMMEDIATE;"; sleep 40; echo "ROLLBACK;") |
     sqlite3 -bail "$DB" || fail "the sqlite3 CLI could not take the lock"
 wait "$FILL"
 rc=$?
+wait "$SYNC"
+[ "$(cat "$T/sync.rc")" = 3 ] &&
+    grep -q "could not admit this agent for now (REJECT_INTERNAL)" "$T/sync" ||
+	{ cat "$T/sync"; fail "a hello the broker could not record: not said"; }
+ok "a hello during the lock is answered: $(grep -o 'could not admit[^:]*' "$T/sync")"
 cat "$T/out"
 kill -0 "$BPID" 2>/dev/null || fail "the broker died on a locked database"
 [ "$rc" = 3 ] && grep -q "refused REJECT_INTERNAL" "$T/out" ||
