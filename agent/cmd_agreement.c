@@ -66,7 +66,6 @@ parse_args(const char *sub, int argc, char **argv, struct args *a)
 
 	memset(a, 0, sizeof(*a));
 	optind = 0;
-	opterr = 0;
 	while ((c = cli_getopt("agreement", argc, argv, longopts)) != -1) {
 		switch (c) {
 		case 'd': a->dir = optarg; break;

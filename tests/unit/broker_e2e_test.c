@@ -851,32 +851,45 @@ restart_with(const char *extra)
 	assert_int_equal(h_start(&H), 0);
 }
 
+/*
+ * Connects A and D, lets D take and ack what it had waiting, and submits
+ * one message from A to D with id h_id(id, byte, 0).
+ */
+static void
+one_message_a_to_d(struct agent *a, struct agent *d, uint8_t byte,
+    uint8_t id[16])
+{
+	struct seen sd;
+	uint8_t *x;
+	size_t xl;
+
+	assert_int_equal(h_agent_load(&H, A_ID, a), 0);
+	assert_int_equal(h_agent_load(&H, D_ID, d), 0);
+	assert_int_equal(h_agent_connect(&H, a, 0), 0);
+	assert_int_equal(h_agent_connect(&H, d, 0), 0);
+	seen_init(&sd, 1, byte);
+	drain(d, &sd, NULL, 600);
+	free(sd.got);
+	h_id(id, byte, 0);
+	assert_int_equal(h_envelope(&a->ks, A_ID, D_ID, id, repat_now_ms(),
+	    repat_now_ms() + DAY, 0, &x, &xl), 0);
+	assert_int_equal(submit_one(a, x, xl), 0);
+	free(x);
+}
+
 static void
 unacked_message_is_dead_lettered(void **state)
 {
 	struct agent a, d;
 	struct seen sa;
 	struct repat_client_event ev;
-	uint8_t id[16], *x;
-	size_t xl;
+	uint8_t id[16];
 	int i, got = 0;
 
 	(void)state;
 	restart_with("delivery_limit = 2\nredeliver_min = 200ms\n"
 	    "redeliver_max = 400ms\n");
-	assert_int_equal(h_agent_load(&H, A_ID, &a), 0);
-	assert_int_equal(h_agent_load(&H, D_ID, &d), 0);
-	assert_int_equal(h_agent_connect(&H, &a, 0), 0);
-	assert_int_equal(h_agent_connect(&H, &d, 0), 0);
-	/* D's older notices are taken and acked first */
-	seen_init(&sa, 1, 70);
-	drain(&d, &sa, NULL, 600);
-	free(sa.got);
-	h_id(id, 70, 0);
-	assert_int_equal(h_envelope(&a.ks, A_ID, D_ID, id, repat_now_ms(),
-	    repat_now_ms() + DAY, 0, &x, &xl), 0);
-	assert_int_equal(submit_one(&a, x, xl), 0);
-	free(x);
+	one_message_a_to_d(&a, &d, 70, id);
 	/* D takes its deliveries but never acks */
 	for (i = 0; i < 20 && got == 0; i++) {
 		if (repat_client_next_event(d.c, 200, &ev) != 0)
@@ -941,27 +954,15 @@ poison_message_is_dead_lettered_across_reconnects(void **state)
 {
 	struct agent a, d;
 	struct seen sa;
-	uint8_t id[16], *x;
-	size_t xl;
+	uint8_t id[16];
 	bool is_id;
 	int round, nk;
 
 	(void)state;
 	restart_with("delivery_limit = 3\nredeliver_min = 60s\n"
 	    "redeliver_max = 60s\n");
-	assert_int_equal(h_agent_load(&H, A_ID, &a), 0);
-	assert_int_equal(h_agent_load(&H, D_ID, &d), 0);
-	assert_int_equal(h_agent_connect(&H, &a, 0), 0);
-	assert_int_equal(h_agent_connect(&H, &d, 0), 0);
-	seen_init(&sa, 1, 71);
-	drain(&d, &sa, NULL, 600);	/* D's older events, acked */
-	free(sa.got);
+	one_message_a_to_d(&a, &d, 71, id);
 	h_agent_free(&d);
-	h_id(id, 71, 0);
-	assert_int_equal(h_envelope(&a.ks, A_ID, D_ID, id, repat_now_ms(),
-	    repat_now_ms() + DAY, 0, &x, &xl), 0);
-	assert_int_equal(submit_one(&a, x, xl), 0);
-	free(x);
 	/*
 	 * A session that ends with a bye after two sends, then three
 	 * connections of one client, each on a new socket without a bye:

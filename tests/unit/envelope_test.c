@@ -81,14 +81,17 @@ load_form(const char *name)
 	return form;
 }
 
-/* Seals a case referral from `from` to the recipient's encryption cert. */
+/*
+ * Seals a case referral from `from` to the recipient's encryption cert,
+ * created at `at`; its id into id.
+ */
 static int
-seal_from(struct fixture *f, const struct repat_keystore *from,
-    X509 *to_cert, const char *to, uint8_t **out, size_t *outlen)
+seal_at(struct fixture *f, const struct repat_keystore *from, X509 *to_cert,
+    const char *to, uint64_t at, uint8_t id[16], uint8_t **out,
+    size_t *outlen)
 {
 	struct repat_message_spec spec;
 	char err[REPAT_ERRBUF_LEN] = "";
-	uint8_t id[16];
 	int rc;
 
 	memset(&spec, 0, sizeof(spec));
@@ -97,11 +100,20 @@ seal_from(struct fixture *f, const struct repat_keystore *from,
 	spec.recipient = to;
 	spec.form = f->form;
 	spec.operator_name = "Somchai (case worker)";
-	rc = repat_envelope_seal(from, to_cert, &spec, f->now, out, outlen, id,
+	rc = repat_envelope_seal(from, to_cert, &spec, at, out, outlen, id,
 	    err);
 	if (rc != REPAT_OK)
 		print_message("seal: %s\n", err);
 	return rc;
+}
+
+static int
+seal_from(struct fixture *f, const struct repat_keystore *from,
+    X509 *to_cert, const char *to, uint8_t **out, size_t *outlen)
+{
+	uint8_t id[16];
+
+	return seal_at(f, from, to_cert, to, f->now, id, out, outlen);
 }
 
 static int
@@ -227,19 +239,11 @@ message_ids_sort_by_creation_time(void **state)
 	int i;
 
 	for (i = 0; i < 3; i++) {
-		struct repat_message_spec spec;
-		char err[REPAT_ERRBUF_LEN] = "";
 		uint8_t *out;
 		size_t len;
 
-		memset(&spec, 0, sizeof(spec));
-		spec.type = REPAT__MESSAGE_TYPE__MESSAGE_TYPE_CASE_REFERRAL;
-		spec.case_ref = CASE;
-		spec.recipient = RECIPIENT;
-		spec.form = f->form;
-		assert_int_equal(repat_envelope_seal(&f->sender,
-		    f->recipient.enc_cert, &spec, when[i], &out, &len, ids[i],
-		    err), REPAT_OK);
+		assert_int_equal(seal_at(f, &f->sender, f->recipient.enc_cert,
+		    RECIPIENT, when[i], ids[i], &out, &len), REPAT_OK);
 		free(out);
 	}
 	for (i = 0; i < REPAT_MESSAGE_ID_TIME_LEN; i++)
